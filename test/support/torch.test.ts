@@ -1,0 +1,8 @@
+import { expect, test } from "bun:test";
+import { arr, relError, runTorch } from "./torch.ts";
+
+test("the torch reference runs and round-trips float64 tensors", () => {
+  const out = runTorch(`out["y"] = inp["x"] @ inp["x"].T`, { x: arr([1, 2, 3, 4], [2, 2]) });
+  expect(out.y.shape).toEqual([2, 2]);
+  expect(relError(out.y.data, [5, 11, 11, 25])).toBe(0);
+});
