@@ -1,5 +1,7 @@
 // `bun run bench <suite> [args]`: one file per suite (bench/<suite>.ts exporting `main(args)`), each printing a
 // table of ratios against baselines measured in the same run and writing JSON into bench/results/.
+export {};
+
 const SUITES = ["executor", "kernels", "model", "step"] as const;
 type Suite = (typeof SUITES)[number];
 
