@@ -1,0 +1,90 @@
+// The one Dawn WebGPU context of the process.
+//
+//   const gpu = await getGpu();      // first call creates it (and prints the adapter once to stderr); later calls reuse it
+//   gpu.device                       // GPUDevice with the adapter's full limits (not WebGPU's low defaults)
+//   gpu.isSoftware                   // true on lavapipe/llvmpipe (picks the matmul variant, among others)
+//   requireGpu()                     // the same context, synchronously, once getGpu() has resolved
+//
+// Lifetime: process. The GPU object from `create()` is pinned in this module: if it were collected, Dawn's event
+// pump would crash the process (SIGSEGV in InstanceBase::ProcessEvents). Never destroy the device; CLI entry points
+// end with `process.exit(0)`.
+import { create, globals } from "webgpu";
+import { flags } from "./flags.ts";
+
+// GPUBufferUsage, GPUMapMode, ... as globals, the way a browser provides them.
+Object.assign(globalThis, globals);
+
+export interface Gpu {
+  readonly device: GPUDevice;
+  readonly adapterInfo: GPUAdapterInfo;
+  /** A CPU rasteriser (lavapipe): no fast workgroup memory, barriers are costly, first dispatch JIT-compiles. */
+  readonly isSoftware: boolean;
+  readonly limits: GPUSupportedLimits;
+  /** One line naming the adapter, as printed at start-up. */
+  readonly description: string;
+}
+
+const NO_ADAPTER_HELP =
+  "no WebGPU adapter found. Either install a GPU driver with Vulkan support, or Mesa >= 25 lavapipe " +
+  "(Debian bookworm: `./setup.sh` installs mesa-vulkan-drivers from bookworm-backports), and the Vulkan loader " +
+  "(libvulkan1). Check with `vulkaninfo --summary`.";
+
+// Pinned for the process lifetime (see the header).
+let instance: GPU | undefined;
+let pending: Promise<Gpu> | undefined;
+
+let opened: Gpu | undefined;
+
+/** The process-wide GPU context; created on first call. */
+export function getGpu(): Promise<Gpu> {
+  pending ??= open().then((gpu) => (opened = gpu));
+  return pending;
+}
+
+/** The context once `await getGpu()` has returned; tensors and dispatches use it so that they can be built synchronously. */
+export function requireGpu(): Gpu {
+  if (!opened) throw new Error("kernels: no GPU context yet: call `await getGpu()` once before creating tensors or dispatches");
+  return opened;
+}
+
+async function open(): Promise<Gpu> {
+  instance = create(flags.dawnFlags);
+  const adapter = await pickAdapter(instance);
+  const requiredLimits = copyLimits(adapter.limits);
+  const device = await adapter.requestDevice({ requiredLimits, label: "azr" });
+  device.lost.then((info) => {
+    if (info.reason !== "destroyed") console.error(`kernels: GPU device lost (${info.reason}): ${info.message}`);
+  });
+  device.addEventListener("uncapturederror", (ev) => {
+    console.error(`kernels: uncaptured WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`);
+  });
+  const info = adapter.info;
+  const isSoftware = info.architecture === "software" || info.isFallbackAdapter || /llvmpipe|lavapipe/i.test(info.device);
+  const description = `${info.vendor || "?"} ${info.device || info.description || "?"} (${info.description}; ${
+    isSoftware ? "software" : "hardware"
+  })`;
+  if (!flags.quiet) console.error(`kernels: WebGPU adapter ${description}`);
+  return { device, adapterInfo: info, isSoftware, limits: device.limits, description };
+}
+
+async function pickAdapter(gpu: GPU): Promise<GPUAdapter> {
+  const wanted: GPURequestAdapterOptions[] =
+    flags.adapter === "software"
+      ? [{ forceFallbackAdapter: true }]
+      : [{ powerPreference: "high-performance" }, { forceFallbackAdapter: true }];
+  for (const options of wanted) {
+    const adapter = await gpu.requestAdapter(options);
+    if (adapter) return adapter;
+  }
+  throw new Error(`kernels: ${NO_ADAPTER_HELP}`);
+}
+
+/** adapter.limits as a plain record: requestDevice() would otherwise grant WebGPU's (much lower) defaults. */
+function copyLimits(limits: GPUSupportedLimits): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key in limits) {
+    const value = (limits as unknown as Record<string, unknown>)[key];
+    if (typeof value === "number") out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+// Backend knobs, read once from the environment. Every knob the kernels honour is listed here and nowhere else.
+//
+// | variable       | values                        | default | effect                                                  |
+// |----------------|-------------------------------|---------|---------------------------------------------------------|
+// | AZR_ADAPTER    | auto, software                | auto    | `software` skips real GPUs and takes lavapipe           |
+// | AZR_MATMUL     | auto, rbv8x8, tiled           | auto    | matmul variant; `auto` picks by adapter (see matmul.ts) |
+// | AZR_DAWN_FLAGS | comma-separated create() args | (none)  | passed to dawn.node's `create()`, e.g. `backend=vulkan` |
+// | AZR_GPU_QUIET  | 1                             | (unset) | do not print the adapter line to stderr                 |
+
+export type AdapterChoice = "auto" | "software";
+export type MatmulVariantFlag = "auto" | "rbv8x8" | "tiled";
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new Error(`${name}=${raw} is not one of ${allowed.join(", ")}`);
+  }
+  return raw as T;
+}
+
+export const flags = {
+  adapter: oneOf<AdapterChoice>("AZR_ADAPTER", ["auto", "software"], "auto"),
+  matmul: oneOf<MatmulVariantFlag>("AZR_MATMUL", ["auto", "rbv8x8", "tiled"], "auto"),
+  dawnFlags: (process.env.AZR_DAWN_FLAGS ?? "").split(",").filter((s) => s !== ""),
+  quiet: process.env.AZR_GPU_QUIET === "1",
+} as const;

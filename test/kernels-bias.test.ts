@@ -1,0 +1,43 @@
+// Linear-layer bias (bias.ts): in-place add and its column-sum gradient against PyTorch float64 autograd.
+import { beforeAll, expect, test } from "bun:test";
+import { addBias, biasBackward, getGpu, run, Tensor } from "../kernels/index.ts";
+import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
+import { arr, relError, runTorch } from "./support/torch.ts";
+
+const SLOW_MS = 60_000;
+// One add per element; column sums of up to 300 terms.
+const BOUND = { y: 1e-6, dBias: 1e-5 };
+
+beforeAll(async () => {
+  await getGpu();
+});
+
+test.each([
+  [3, 5],
+  [300, 64],
+])("R=%i N=%i: y + bias and dBias (plain and accumulating) match torch", async (R, N) => {
+  const next = rng(TEST_SEED + R + N);
+  const [y0, b, g, prior] = [normals(next, R * N), normals(next, N), normals(next, R * N), normals(next, N)];
+  const y = Tensor.from(y0, [R, N]);
+  const dy = Tensor.from(g, [R, N]);
+  const dBias = Tensor.zeros([N]);
+  dBias.poison();
+  const dBiasAcc = Tensor.from(prior, [N]);
+  run(addBias({ y, bias: Tensor.from(b, [N]) }), biasBackward({ dy, dBias }), biasBackward({ dy, dBias: dBiasAcc, accumulate: true }));
+  const ref = runTorch(
+    `
+b = inp["b"].requires_grad_(True)
+y = inp["y"] + b
+(y * inp["g"]).sum().backward()
+out["y"], out["db"] = y, b.grad
+`,
+    { y: arr(y0, [R, N]), b: arr(b, [N]), g: arr(g, [R, N]) },
+  );
+  expect(relError(await y.read(), ref.y.data), seedNote).toBeLessThan(BOUND.y);
+  expect(relError(await dBias.read(), ref.db.data), seedNote).toBeLessThan(BOUND.dBias);
+  expect(relError(await dBiasAcc.read(), ref.db.data.map((v, i) => v + prior[i])), seedNote).toBeLessThan(BOUND.dBias);
+}, SLOW_MS);
+
+test("a bias of the wrong width is rejected", () => {
+  expect(() => addBias({ y: Tensor.zeros([2, 3]), bias: Tensor.zeros([2]) })).toThrow("bias must be f32[3], got f32[2]");
+});

@@ -1,0 +1,74 @@
+// The device layer (device.ts, tensor.ts, kernel.ts): round trips per dtype, poisoning, views, steps with copies and
+// clears, uniform updates, and the errors a wrong call gets.
+import { beforeAll, expect, test } from "bun:test";
+import { Dispatch, getGpu, requireGpu, run, Step, Tensor, type Kernel } from "../kernels/index.ts";
+
+const SLOW_MS = 60_000;
+
+const axpy: Kernel = {
+  name: "test_axpy",
+  params: { n: "u32", alpha: "f32" },
+  buffers: { x: "f32", y: "f32 write" },
+  code: `@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) {
+  if (g.x < P.n) { y[g.x] = y[g.x] + P.alpha * x[g.x]; }
+}`,
+};
+
+beforeAll(async () => {
+  await getGpu();
+});
+
+test("one context per process, with the adapter's limits rather than WebGPU's defaults", async () => {
+  const gpu = await getGpu();
+  expect(requireGpu()).toBe(gpu);
+  expect(await getGpu()).toBe(gpu);
+  expect(gpu.limits.maxComputeInvocationsPerWorkgroup).toBeGreaterThanOrEqual(256);
+  expect(gpu.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 2 ** 20);
+  expect(typeof gpu.isSoftware).toBe("boolean");
+});
+
+test("f32, u32 and i32 tensors round-trip exactly; poison fills with NaN / all-ones", async () => {
+  const f = Tensor.from(new Float32Array([1.5, -2, 3e-30, 7]), [2, 2]);
+  const u = Tensor.from(new Uint32Array([0, 1, 0xffffffff]), [3], "u32");
+  const i = Tensor.from(new Int32Array([-5, 2 ** 31 - 1, 0]), [3], "i32");
+  expect(Array.from(await f.read())).toEqual([1.5, -2, Math.fround(3e-30), 7]);
+  expect(Array.from(await u.read())).toEqual([0, 1, 0xffffffff]);
+  expect(Array.from(await i.read())).toEqual([-5, 2 ** 31 - 1, 0]);
+  f.poison();
+  u.poison();
+  expect((await f.read()).every(Number.isNaN)).toBe(true);
+  expect(Array.from(await u.read())).toEqual([0xffffffff, 0xffffffff, 0xffffffff]);
+}, SLOW_MS);
+
+test("a view shares the buffer; a step runs dispatches, copies and clears in order; set() changes uniforms", async () => {
+  const x = Tensor.from([1, 2, 3, 4, 5, 6], [2, 3]);
+  const y = Tensor.zeros([6]);
+  const snapshot = Tensor.zeros([6]);
+  const d = new Dispatch(axpy, { x: x.view([6]), y }, { n: 6, alpha: 2 }, [1]);
+  new Step().run(d).copy(y, snapshot).run(d).clear(x).run(d).submit();
+  expect(Array.from(await snapshot.read())).toEqual([2, 4, 6, 8, 10, 12]);
+  expect(Array.from(await y.read())).toEqual([4, 8, 12, 16, 20, 24]); // the third run added 2·0
+  x.write([1, 1, 1, 1, 1, 1]);
+  d.set({ alpha: -0.5 });
+  run(d);
+  expect(Array.from(await y.read())).toEqual([3.5, 7.5, 11.5, 15.5, 19.5, 23.5]);
+}, SLOW_MS);
+
+test("wrong calls get specific errors", () => {
+  const x = Tensor.zeros([2, 3]);
+  expect(() => x.view([4])).toThrow("cannot view f32[2,3] as [4]");
+  expect(() => x.write([1, 2])).toThrow("got 2 elements, expected 6");
+  expect(() => Tensor.zeros([2, -1])).toThrow("bad shape [2,-1]");
+  const y = Tensor.zeros([6]);
+  expect(() => new Dispatch(axpy, { x, y }, { n: 6 }, [1])).toThrow("missing uniform parameter 'alpha'");
+  expect(() => new Dispatch(axpy, { x, y }, { n: 6, alpha: 1, beta: 2 }, [1])).toThrow("unknown uniform parameter 'beta'");
+  expect(() => new Dispatch(axpy, { x, y }, { n: -1, alpha: 1 }, [1])).toThrow("'n' = -1 is not a valid u32");
+  expect(() => new Dispatch(axpy, { x: Tensor.zeros([6], "u32"), y }, { n: 6, alpha: 1 }, [1])).toThrow("'x' must be f32, got u32[6]");
+  expect(() => new Dispatch(axpy, { x }, { n: 6, alpha: 1 }, [1])).toThrow("no tensor bound to 'y'");
+  expect(() => new Dispatch(axpy, { x: y, y }, { n: 6, alpha: 1 }, [1])).toThrow("'x' and 'y' are the same buffer");
+  expect(() => new Dispatch(axpy, { x, y }, { n: 6, alpha: 1 }, [70000])).toThrow("workgroup count [70000,1,1] outside");
+  const step = new Step();
+  step.submit();
+  expect(() => step.run()).toThrow("already submitted");
+  expect(() => new Step().copy(x, Tensor.zeros([6], "u32"))).toThrow("dtype and element count must match");
+});
