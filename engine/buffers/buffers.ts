@@ -1,0 +1,55 @@
+// The three buffers of a run (abduction, deduction, induction), seeded at step 0 and saved whole in checkpoints.
+import type { BufferConfig, DataConfig } from "../config/schema.ts";
+import type { InductionProgram, IoProgram } from "../tasks/types.ts";
+import { ProgramBuffer } from "./buffer.ts";
+import { loadInductionSeeds, loadIoSeeds, zeroSeedInduction, zeroSeedIo } from "./seed.ts";
+
+export interface BufferSnapshot {
+  abduction: IoProgram[];
+  deduction: IoProgram[];
+  induction: InductionProgram[];
+}
+
+export const ioKey = (p: IoProgram): string => JSON.stringify([p.snippet, p.input]);
+export const inductionKey = (p: InductionProgram): string => JSON.stringify([p.snippet, p.inputs]);
+
+export class Buffers {
+  readonly abduction: ProgramBuffer<IoProgram>;
+  readonly deduction: ProgramBuffer<IoProgram>;
+  readonly induction: ProgramBuffer<InductionProgram>;
+
+  constructor(opts: BufferConfig) {
+    this.abduction = new ProgramBuffer(opts, ioKey);
+    this.deduction = new ProgramBuffer(opts, ioKey);
+    this.induction = new ProgramBuffer(opts, inductionKey);
+  }
+
+  /** Step 0: the same deduction/abduction seeds go into both buffers; induction has its own. */
+  static seeded(opts: BufferConfig, data: DataConfig): Buffers {
+    const b = new Buffers(opts);
+    const io = data.seedFile === null ? zeroSeedIo() : loadIoSeeds(data.seedFile, data.seedRows);
+    const ind = data.inductionSeedFile === null ? zeroSeedInduction() : loadInductionSeeds(data.inductionSeedFile, data.seedRows);
+    for (const p of io) {
+      b.abduction.add({ ...p });
+      b.deduction.add({ ...p });
+    }
+    for (const p of ind) b.induction.add(p);
+    return b;
+  }
+
+  snapshot(): BufferSnapshot {
+    return { abduction: this.abduction.snapshot(), deduction: this.deduction.snapshot(), induction: this.induction.snapshot() };
+  }
+
+  sizes(): { abduction: number; deduction: number; induction: number } {
+    return { abduction: this.abduction.size, deduction: this.deduction.size, induction: this.induction.size };
+  }
+
+  static restored(opts: BufferConfig, saved: BufferSnapshot, step: number): Buffers {
+    const b = new Buffers(opts);
+    b.abduction.restore(saved.abduction, step);
+    b.deduction.restore(saved.deduction, step);
+    b.induction.restore(saved.induction, step);
+    return b;
+  }
+}

@@ -1,0 +1,44 @@
+// How a step draws from the buffers (spec §5 "Growth and sampling"): K references without replacement for a
+// deduction/abduction proposer, one snippet from the union of those two buffers for an induction proposer, and the
+// solve batch by the max_new mix. All draws come from the caller's Rng so a resumed run repeats them.
+import type { SolveMix } from "../config/schema.ts";
+import type { Rng } from "../rng.ts";
+
+/** min(k, n) distinct entries, uniformly (numpy choice(replace=False, p=uniform)). */
+export function drawReferences<T>(entries: readonly T[], k: number, rng: Rng): T[] {
+  return rng.sample(entries, Math.min(k, entries.length));
+}
+
+/** One snippet from abduction ∪ deduction as a multiset: a seed that sits in both buffers counts twice. */
+export function drawInductionSource<T>(abduction: readonly T[], deduction: readonly T[], rng: Rng): T {
+  return rng.pick([...abduction, ...deduction]);
+}
+
+/**
+ * k uniform draws, without replacement while the pool lasts: when k exceeds the pool, it is drawn again in whole
+ * shuffled rounds (Python's random.sample would raise instead; a tiny zero-seed buffer needs this).
+ */
+export function drawRounds<T>(pool: readonly T[], k: number, rng: Rng): T[] {
+  if (pool.length === 0) throw new Error("cannot draw a solve batch from an empty buffer");
+  const out: T[] = [];
+  while (out.length < k) out.push(...rng.sample(pool, Math.min(pool.length, k - out.length)));
+  return out;
+}
+
+/**
+ * The solve batch of step t. max_new: up to `size` programs added at steps s with t − s ≤ window (plus seeds when
+ * t ≤ window), then a uniform fill from the whole buffer, which may repeat the recent picks. uniform_total: uniform.
+ */
+export function drawSolveBatch<T extends { step: number }>(
+  entries: readonly T[],
+  size: number,
+  step: number,
+  window: number,
+  mix: SolveMix,
+  rng: Rng,
+): T[] {
+  if (mix === "uniform_total") return drawRounds(entries, size, rng);
+  const recent = entries.filter((p) => step - p.step <= window);
+  const picked = rng.sample(recent, Math.min(recent.length, size));
+  return picked.length === size ? picked : [...picked, ...drawRounds(entries, size - picked.length, rng)];
+}

@@ -1,0 +1,193 @@
+// The one training configuration: every knob of a run, grouped, with the reference's values as defaults
+// (LeapLabTHU/Absolute-Zero-Reasoner master @ a82124e, Qwen2.5 self-play scripts; spec §4–§6). A preset, a JSON
+// config file and command-line flags all produce partial objects of this shape; validate.ts checks the merged result
+// before any work starts.
+import type { TaskType } from "../tasks/types.ts";
+import type { FReplaceLocation } from "../tasks/parse.ts";
+import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
+import { resolve } from "node:path";
+
+/** Held-out deduction/abduction rows shipped with the engine (see engine/data/README.md). */
+export const DEFAULT_EVAL_FILE = resolve(import.meta.dir, "..", "data", "heldout-io.jsonl");
+
+export interface ModelConfig {
+  /** A checkpoint directory (config.json, safetensors, tokenizer); null = make a random one into the run dir. */
+  checkpoint: string | null;
+  /** Architecture preset of the random checkpoint made when `checkpoint` is null. */
+  makePreset: "tiny";
+  /** Parameter seed of that random checkpoint. */
+  makeSeed: number;
+  /** Longest prompt + response the policy is sized for (KV cache, activations). */
+  maxSeq: number;
+  /** Most sequences per forward/backward call (micro-batch). */
+  maxBatch: number;
+}
+
+export interface DataConfig {
+  /** Deduction/abduction seed rows (`*_seed_io.jsonl`); null = the zero seed (identity triplet). */
+  seedFile: string | null;
+  /** Induction seed rows (`*_code_f_seed_io.jsonl`); null = the zero seed (identity with 6 pairs). */
+  inductionSeedFile: string | null;
+  /** How many leading rows of each seed file to load (reference: data_len 64 × seed_batch_factor 4). */
+  seedRows: number;
+}
+
+export type CapPolicy = "keep_oldest" | "fifo";
+export type SolveMix = "max_new" | "uniform_total";
+
+export interface BufferConfig {
+  /** Most programs per buffer (reference max_programs). */
+  cap: number;
+  /** keep_oldest: a full buffer drops new programs (reference); fifo: it evicts its oldest. */
+  capPolicy: CapPolicy;
+  /** Drop a program whose (snippet, input[s]) is already buffered (reference: no dedup after seeding). */
+  dedup: boolean;
+  /** max_new: prefer programs added within `recentWindow` steps, fill uniformly (reference); uniform_total: uniform. */
+  solveMix: SolveMix;
+  /** Steps back that count as "recent" for max_new (reference past_epoch_window = 1). */
+  recentWindow: number;
+}
+
+export interface TaskConfig {
+  /** Task types trained, in the reference's order. */
+  types: TaskType[];
+  /** Prompts per (task, role) per step (reference data.train_batch_size). */
+  batchSize: number;
+  /** Reference snippets shown to a deduction/abduction proposer (reference io_n). */
+  references: number;
+  /** Inputs an induction proposer must write (reference num_inputs, hard-wired 10). */
+  numInputs: number;
+  /** Reject proposals with more than one `def` anywhere (reference Qwen2.5 scripts: true). */
+  rejectMultipleDefs: boolean;
+  fReplaceLocation: FReplaceLocation;
+  /** Import names a proposal may not use (shown in the prompt, checked on AST import names by the executor). */
+  bannedWords: string[];
+  /** Propose prompts longer than this are re-drawn (reference content_max_length). */
+  maxProposePromptTokens: number;
+  /** Any prompt longer than this is dropped (reference data.max_prompt_length). */
+  maxPromptTokens: number;
+  /** true: cut the decoded text at its first "Assistant:" like the reference; false: at the prompt's own marker. */
+  splitOnFirstAssistant: boolean;
+}
+
+export interface RolloutConfig {
+  /** Response length cap (reference max_response_length). */
+  maxNewTokens: number;
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  topP: number;
+}
+
+export interface RewardConfig {
+  /** Solver rollouts per valid proposal for the learnability estimate (reference n_samples). */
+  learnabilitySamples: number;
+  /** Their sampling temperature (paper branch: 1.0; master's greedy val_kwargs makes s ∈ {0,1}). */
+  learnabilityTemperature: number;
+  /** Proposer reward when the solve rate is 0 or 1 (reference code: −0.5; paper Eq. 4: 0). */
+  extremeValue: number;
+  /** binary: an induction answer scores 1 only if every hidden pair passes (reference scripts); accuracy: the fraction. */
+  inductionReward: "binary" | "accuracy";
+}
+
+export interface AlgorithmConfig {
+  /** token: mean/std over all valid response tokens of a (task, role) batch (verl); sequence: over rewards (paper). */
+  whitening: "token" | "sequence";
+  whitenEps: number;
+  clipLow: number;
+  clipHigh: number;
+  /** Dual-clip bound c for negative advantages; 0 = off. */
+  dualClip: number;
+  entropyCoeff: number;
+  /** Weight of the k3 KL to the frozen initial policy; 0 = no reference model is loaded. */
+  klCoeff: number;
+  lr: number;
+  weightDecay: number;
+  betas: [number, number];
+  adamEps: number;
+  maxGradNorm: number;
+  /** Optimizer steps per training step; >1 splits the step's sequences and computes old log-probs first. */
+  miniBatches: number;
+}
+
+export interface ExecutorConfig {
+  workers: number;
+  timeoutMs: number;
+  memoryMiB: number;
+  /** One PYTHONHASHSEED for the run (the reference's forked workers share one). */
+  hashSeed: number;
+  /** Reproduce the reference's validity quirks (non-*Error exceptions and determinism failures accepted, gold ''). */
+  compat: boolean;
+}
+
+export interface EvalConfig {
+  /** Greedy evaluation every N steps; 0 = never. */
+  every: number;
+  /** Held-out deduction/abduction rows (snippet, input, output, imports). */
+  file: string;
+  /** Rows used (the first ones after dropping any snippet that seeds the buffers). */
+  limit: number;
+  maxNewTokens: number;
+}
+
+export interface TrainConfig {
+  /** Master seed: every sampler and generation seed of the run derives from it. */
+  seed: number;
+  /** Training steps (step 0 is seeding). */
+  steps: number;
+  /** Checkpoint every N steps (and at the end and on Ctrl-C). */
+  checkpointEvery: number;
+  model: ModelConfig;
+  data: DataConfig;
+  buffers: BufferConfig;
+  tasks: TaskConfig;
+  rollout: RolloutConfig;
+  rewards: RewardConfig;
+  algorithm: AlgorithmConfig;
+  executor: ExecutorConfig;
+  eval: EvalConfig;
+}
+
+/** The reference's values (master branch, Qwen2.5 scripts); presets override what a machine can afford. */
+export const REFERENCE_DEFAULTS: TrainConfig = {
+  seed: 1,
+  steps: 900,
+  checkpointEvery: 10,
+  model: { checkpoint: null, makePreset: "tiny", makeSeed: 1, maxSeq: 14240, maxBatch: 16 },
+  data: { seedFile: null, inductionSeedFile: null, seedRows: 256 },
+  buffers: { cap: 16384, capPolicy: "keep_oldest", dedup: false, solveMix: "max_new", recentWindow: 1 },
+  tasks: {
+    types: ["abduction", "deduction", "induction"],
+    batchSize: 64,
+    references: 6,
+    numInputs: 10,
+    rejectMultipleDefs: true,
+    fReplaceLocation: "not_first",
+    bannedWords: [...REFERENCE_BANNED_WORDS],
+    maxProposePromptTokens: 5600,
+    maxPromptTokens: 6144,
+    splitOnFirstAssistant: true,
+  },
+  rollout: { maxNewTokens: 8096, temperature: 1, topK: 0, topP: 1 },
+  rewards: { learnabilitySamples: 8, learnabilityTemperature: 1, extremeValue: -0.5, inductionReward: "binary" },
+  algorithm: {
+    whitening: "token",
+    whitenEps: 1e-8,
+    clipLow: 0.2,
+    clipHigh: 0.28,
+    dualClip: 3,
+    entropyCoeff: 0,
+    klCoeff: 0,
+    lr: 1e-6,
+    weightDecay: 0,
+    betas: [0.9, 0.999],
+    adamEps: 1e-8,
+    maxGradNorm: 1,
+    miniBatches: 1,
+  },
+  executor: { workers: 1, timeoutMs: 10_000, memoryMiB: 512, hashSeed: 0, compat: true },
+  eval: { every: 10, file: DEFAULT_EVAL_FILE, limit: 48, maxNewTokens: 8096 },
+};
+
+/** A partial config: any subset of groups and fields (what presets, files and flags provide). */
+export type ConfigPatch = { [K in keyof TrainConfig]?: TrainConfig[K] extends object ? Partial<TrainConfig[K]> : TrainConfig[K] };

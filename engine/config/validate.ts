@@ -1,0 +1,134 @@
+// Merging config patches and checking the result before any work starts. Every error names the offending key and
+// value and says how to fix it.
+import { TASK_TYPES } from "../tasks/types.ts";
+import type { ConfigPatch, TrainConfig } from "./schema.ts";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Fields whose value may be null as well as their default's type. */
+const NULLABLE = new Set(["model.checkpoint", "data.seedFile", "data.inductionSeedFile"]);
+
+const kindOf = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
+
+/**
+ * `base` with each patch applied in order (later wins). A key the schema lacks, or a value of another type than the
+ * default's, is an error naming `source` (a preset, a file, a flag) so the user knows which input to fix.
+ */
+export function mergeConfig(base: TrainConfig, patches: Array<{ source: string; patch: unknown }>): TrainConfig {
+  const out = structuredClone(base) as unknown as Record<string, unknown>;
+  for (const { source, patch } of patches) mergeInto(out, patch, "", source);
+  return out as unknown as TrainConfig;
+}
+
+function mergeInto(target: Record<string, unknown>, patch: unknown, prefix: string, source: string): void {
+  if (kindOf(patch) !== "object") {
+    throw new ConfigError(`${source}: ${prefix || "config"} must be an object, got ${JSON.stringify(patch)}`);
+  }
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (!(key in target)) {
+      throw new ConfigError(
+        `${source}: unknown setting "${path}"; valid keys here: ${Object.keys(target).join(", ")}`,
+      );
+    }
+    const current = target[key];
+    if (kindOf(current) === "object") {
+      mergeInto(current as Record<string, unknown>, value, path, source);
+      continue;
+    }
+    const want = NULLABLE.has(path) ? (kindOf(value) === "null" ? "null" : "string") : kindOf(current);
+    if (kindOf(value) !== want) {
+      throw new ConfigError(
+        `${source}: "${path}" must be ${NULLABLE.has(path) ? "a string or null" : `a ${want}`}, got ` +
+          `${JSON.stringify(value)} (${kindOf(value)})`,
+      );
+    }
+    target[key] = structuredClone(value);
+  }
+}
+
+type Check = [ok: boolean, path: string, value: unknown, fix: string];
+
+/** Range and consistency rules; throws one error listing every violation. */
+export function validateConfig(c: TrainConfig): TrainConfig {
+  const int = (v: number, min: number): boolean => Number.isInteger(v) && v >= min;
+  const unit = (v: number): boolean => v >= 0 && v <= 1;
+  const a = c.algorithm;
+  const checks: Check[] = [
+    [Number.isSafeInteger(c.seed), "seed", c.seed, "use an integer"],
+    [int(c.steps, 0), "steps", c.steps, "use an integer ≥ 0"],
+    [int(c.checkpointEvery, 1), "checkpointEvery", c.checkpointEvery, "use an integer ≥ 1"],
+    [int(c.model.maxSeq, 16), "model.maxSeq", c.model.maxSeq, "use an integer ≥ 16"],
+    [int(c.model.maxBatch, 1), "model.maxBatch", c.model.maxBatch, "use an integer ≥ 1"],
+    [c.model.makePreset === "tiny", "model.makePreset", c.model.makePreset, 'use "tiny"'],
+    [Number.isSafeInteger(c.model.makeSeed), "model.makeSeed", c.model.makeSeed, "use an integer"],
+    [int(c.data.seedRows, 1), "data.seedRows", c.data.seedRows, "use an integer ≥ 1"],
+    [int(c.buffers.cap, 1), "buffers.cap", c.buffers.cap, "use an integer ≥ 1"],
+    [["keep_oldest", "fifo"].includes(c.buffers.capPolicy), "buffers.capPolicy", c.buffers.capPolicy, 'use "keep_oldest" or "fifo"'],
+    [["max_new", "uniform_total"].includes(c.buffers.solveMix), "buffers.solveMix", c.buffers.solveMix, 'use "max_new" or "uniform_total"'],
+    [int(c.buffers.recentWindow, 1), "buffers.recentWindow", c.buffers.recentWindow, "use an integer ≥ 1"],
+    [
+      c.tasks.types.length > 0 && c.tasks.types.every((t) => TASK_TYPES.includes(t)) && new Set(c.tasks.types).size === c.tasks.types.length,
+      "tasks.types", c.tasks.types, `use distinct values of ${TASK_TYPES.join(", ")}`,
+    ],
+    [int(c.tasks.batchSize, 1), "tasks.batchSize", c.tasks.batchSize, "use an integer ≥ 1"],
+    [int(c.tasks.references, 1), "tasks.references", c.tasks.references, "use an integer ≥ 1"],
+    [int(c.tasks.numInputs, 2), "tasks.numInputs", c.tasks.numInputs, "use an integer ≥ 2 (half are hidden)"],
+    [["not_first", "any_last"].includes(c.tasks.fReplaceLocation), "tasks.fReplaceLocation", c.tasks.fReplaceLocation, 'use "not_first" or "any_last"'],
+    [c.tasks.bannedWords.every((w) => typeof w === "string" && w !== ""), "tasks.bannedWords", c.tasks.bannedWords, "use non-empty strings"],
+    [int(c.tasks.maxPromptTokens, 1), "tasks.maxPromptTokens", c.tasks.maxPromptTokens, "use an integer ≥ 1"],
+    [
+      int(c.tasks.maxProposePromptTokens, 1) && c.tasks.maxProposePromptTokens <= c.tasks.maxPromptTokens,
+      "tasks.maxProposePromptTokens", c.tasks.maxProposePromptTokens, `use an integer in [1, tasks.maxPromptTokens = ${c.tasks.maxPromptTokens}]`,
+    ],
+    [
+      c.tasks.maxPromptTokens + c.rollout.maxNewTokens <= c.model.maxSeq,
+      "model.maxSeq", c.model.maxSeq, `must hold tasks.maxPromptTokens + rollout.maxNewTokens = ${c.tasks.maxPromptTokens + c.rollout.maxNewTokens}; raise it or shorten those`,
+    ],
+    [
+      c.tasks.maxPromptTokens + c.eval.maxNewTokens <= c.model.maxSeq,
+      "model.maxSeq", c.model.maxSeq, `must hold tasks.maxPromptTokens + eval.maxNewTokens = ${c.tasks.maxPromptTokens + c.eval.maxNewTokens}; raise it or shorten those`,
+    ],
+    [int(c.rollout.maxNewTokens, 1), "rollout.maxNewTokens", c.rollout.maxNewTokens, "use an integer ≥ 1"],
+    [c.rollout.temperature >= 0, "rollout.temperature", c.rollout.temperature, "use a number ≥ 0 (0 = greedy)"],
+    [int(c.rollout.topK, 0), "rollout.topK", c.rollout.topK, "use an integer ≥ 0 (0 = off)"],
+    [c.rollout.topP > 0 && c.rollout.topP <= 1, "rollout.topP", c.rollout.topP, "use a number in (0, 1]"],
+    [
+      int(c.rewards.learnabilitySamples, 2), "rewards.learnabilitySamples", c.rewards.learnabilitySamples,
+      "use an integer ≥ 2 (with 1 sample every solve rate is 0 or 1 and learnability is always the extreme value)",
+    ],
+    [c.rewards.learnabilityTemperature >= 0, "rewards.learnabilityTemperature", c.rewards.learnabilityTemperature, "use a number ≥ 0"],
+    [c.rewards.extremeValue >= -1 && c.rewards.extremeValue <= 1, "rewards.extremeValue", c.rewards.extremeValue, "use a number in [−1, 1] (reference −0.5, paper 0)"],
+    [["binary", "accuracy"].includes(c.rewards.inductionReward), "rewards.inductionReward", c.rewards.inductionReward, 'use "binary" or "accuracy"'],
+    [["token", "sequence"].includes(a.whitening), "algorithm.whitening", a.whitening, 'use "token" or "sequence"'],
+    [a.whitenEps > 0, "algorithm.whitenEps", a.whitenEps, "use a number > 0"],
+    [unit(a.clipLow), "algorithm.clipLow", a.clipLow, "use a number in [0, 1]"],
+    [a.clipHigh >= 0, "algorithm.clipHigh", a.clipHigh, "use a number ≥ 0"],
+    [a.dualClip === 0 || a.dualClip > 1, "algorithm.dualClip", a.dualClip, "use 0 (off) or a number > 1"],
+    [a.entropyCoeff >= 0, "algorithm.entropyCoeff", a.entropyCoeff, "use a number ≥ 0"],
+    [a.klCoeff >= 0, "algorithm.klCoeff", a.klCoeff, "use a number ≥ 0"],
+    [a.lr > 0, "algorithm.lr", a.lr, "use a number > 0"],
+    [a.weightDecay >= 0, "algorithm.weightDecay", a.weightDecay, "use a number ≥ 0"],
+    [a.betas.length === 2 && a.betas.every((b) => typeof b === "number" && b >= 0 && b < 1), "algorithm.betas", a.betas, "use two numbers in [0, 1)"],
+    [a.adamEps > 0, "algorithm.adamEps", a.adamEps, "use a number > 0"],
+    [a.maxGradNorm > 0, "algorithm.maxGradNorm", a.maxGradNorm, "use a number > 0"],
+    [int(a.miniBatches, 1), "algorithm.miniBatches", a.miniBatches, "use an integer ≥ 1"],
+    [int(c.executor.workers, 1), "executor.workers", c.executor.workers, "use an integer ≥ 1"],
+    [int(c.executor.timeoutMs, 1), "executor.timeoutMs", c.executor.timeoutMs, "use an integer ≥ 1"],
+    [int(c.executor.memoryMiB, 16), "executor.memoryMiB", c.executor.memoryMiB, "use an integer ≥ 16"],
+    [int(c.executor.hashSeed, 0), "executor.hashSeed", c.executor.hashSeed, "use an integer ≥ 0"],
+    [int(c.eval.every, 0), "eval.every", c.eval.every, "use an integer ≥ 0 (0 = never)"],
+    [c.eval.file !== "", "eval.file", c.eval.file, "name a JSONL file of {snippet, input, output} rows"],
+    [int(c.eval.limit, 1), "eval.limit", c.eval.limit, "use an integer ≥ 1"],
+    [int(c.eval.maxNewTokens, 1), "eval.maxNewTokens", c.eval.maxNewTokens, "use an integer ≥ 1"],
+  ];
+  const bad = checks.filter(([ok]) => !ok);
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `invalid config:\n${bad.map(([, path, value, fix]) => `  ${path} = ${JSON.stringify(value)}: ${fix}`).join("\n")}`,
+    );
+  }
+  return c;
+}

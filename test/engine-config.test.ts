@@ -1,0 +1,73 @@
+// The config is merged and checked before any work starts; every error names the value and its fix.
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveConfig } from "../engine/config/load.ts";
+import { PRESET_NAMES, PRESETS } from "../engine/config/presets.ts";
+import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
+import { ConfigError, mergeConfig, validateConfig } from "../engine/config/validate.ts";
+
+const flag = (patch: unknown) => ({ source: "--set", patch });
+
+describe("defaults and presets", () => {
+  test("the reference's values (spec §4–§6)", () => {
+    const d = REFERENCE_DEFAULTS;
+    expect([d.tasks.batchSize, d.tasks.references, d.tasks.numInputs, d.rewards.learnabilitySamples]).toEqual([64, 6, 10, 8]);
+    expect([d.algorithm.lr, d.algorithm.maxGradNorm, d.algorithm.klCoeff, d.algorithm.miniBatches]).toEqual([1e-6, 1, 0, 1]);
+    expect([d.buffers.cap, d.buffers.capPolicy, d.buffers.dedup, d.buffers.solveMix]).toEqual([16384, "keep_oldest", false, "max_new"]);
+    expect([d.rewards.extremeValue, d.rewards.learnabilityTemperature, d.executor.timeoutMs]).toEqual([-0.5, 1, 10_000]);
+    expect(d.tasks.types).toEqual(["abduction", "deduction", "induction"]);
+  });
+  test("tiny is the default and validates; qwen2.5-coder needs --checkpoint", () => {
+    expect(resolveConfig({}).preset).toBe("tiny");
+    expect(PRESET_NAMES).toEqual(["tiny", "qwen2.5-coder"]);
+    expect(() => resolveConfig({ preset: "qwen2.5-coder" })).toThrow(/pass --checkpoint DIR/);
+    expect(PRESETS["qwen2.5-coder"].data.seedFile).toMatch(/7b_coder_seed_io\.jsonl$/);
+  });
+});
+
+describe("errors name the value and the fix", () => {
+  test.each([
+    ["unknown preset", { preset: "big" }, /unknown preset "big"; choose one of: tiny, qwen2.5-coder/],
+    ["unknown key", { flags: [flag({ tasks: { batchsize: 3 } })] }, /--set: unknown setting "tasks.batchsize"; valid keys here: types, batchSize/],
+    ["wrong type", { flags: [flag({ steps: "3" })] }, /"steps" must be a number, got "3" \(string\)/],
+    ["nullable path", { flags: [flag({ data: { seedFile: 3 } })] }, /"data.seedFile" must be a string or null/],
+    ["range", { flags: [flag({ rewards: { learnabilitySamples: 1 } })] }, /rewards.learnabilitySamples = 1: use an integer ≥ 2/],
+    ["enum", { flags: [flag({ buffers: { capPolicy: "lifo" } })] }, /buffers.capPolicy = "lifo": use "keep_oldest" or "fifo"/],
+    ["task types", { flags: [flag({ tasks: { types: ["deduction", "deduction"] } })] }, /tasks.types = \["deduction","deduction"\]: use distinct values/],
+    ["sequence budget", { flags: [flag({ rollout: { maxNewTokens: 100000 } })] }, /model.maxSeq = 1600: must hold tasks.maxPromptTokens \+ rollout.maxNewTokens/],
+    ["missing seed file", { flags: [flag({ data: { seedFile: "/nonexistent/seed.jsonl" } })] }, /data.seedFile: file \/nonexistent\/seed.jsonl does not exist/],
+    ["checkpoint not a dir", { flags: [flag({ model: { checkpoint: "/nonexistent" } })] }, /--checkpoint \/nonexistent is not a directory/],
+    ["checkpoint without config.json", { flags: [flag({ model: { checkpoint: tmpdir() } })] }, /has no config.json/],
+    ["config file missing", { configFile: "/nonexistent.json" }, /config file \/nonexistent.json does not exist/],
+  ])("%s", (_n, sources, pattern) => {
+    expect(() => resolveConfig(sources as Parameters<typeof resolveConfig>[0])).toThrow(pattern);
+  });
+  test("all violations are listed at once", () => {
+    const c = mergeConfig(REFERENCE_DEFAULTS, [flag({ seed: 1.5, algorithm: { lr: 0, clipLow: 2 } })]);
+    try {
+      validateConfig(c);
+      throw new Error("no error");
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message.split("\n").length).toBe(4);
+    }
+  });
+});
+
+describe("precedence: flags over file over preset over defaults", () => {
+  test("a config file patches the preset, a flag patches the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "azr-config-"));
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify({ steps: 7, rewards: { extremeValue: 0 }, tasks: { batchSize: 3 } }));
+    const { config } = resolveConfig({ configFile: file, flags: [flag({ steps: 9 })] });
+    expect([config.steps, config.rewards.extremeValue, config.tasks.batchSize, config.rollout.maxNewTokens]).toEqual([9, 0, 3, 24]);
+    writeFileSync(file, "{ nope");
+    expect(() => resolveConfig({ configFile: file })).toThrow(/c.json is not valid JSON/);
+  });
+  test("merging never mutates the defaults", () => {
+    mergeConfig(REFERENCE_DEFAULTS, [flag({ tasks: { bannedWords: ["x"] } })]);
+    expect(REFERENCE_DEFAULTS.tasks.bannedWords.length).toBe(17);
+  });
+});
