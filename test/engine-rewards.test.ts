@@ -29,6 +29,7 @@ describe("solveRate", () => {
     [[true, true], 1],
     [[false, null, true], 0.5],
     [[null, null], null],
+    [[1, 0.6, null], 0.8],
     [[], null],
   ] as const)("%j → %p", (verdicts, want) => expect(solveRate(verdicts)).toBe(want));
 });

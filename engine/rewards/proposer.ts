@@ -1,16 +1,18 @@
 // Proposer rewards (spec §4, "Proposer"): learnability of a valid, well-formatted task, else −1.
 
 /**
- * The solve rate of N learnability rollouts: the mean over the answers the executor could judge (null = the executor
- * gave no verdict, which the reference drops). null when none could be judged.
+ * The solve rate of N learnability rollouts: the mean score over the answers the executor could judge (null = the
+ * executor gave no verdict, which the reference drops). A score is a verdict or an induction accuracy in [0, 1].
+ * null when none could be judged.
  *
  * @example solveRate([true, false, null, true]) === 2 / 3
+ * @example solveRate([1, 0.5]) === 0.75
  * @example solveRate([null]) === null
  */
-export function solveRate(verdicts: ReadonlyArray<boolean | null>): number | null {
-  const judged = verdicts.filter((v): v is boolean => v !== null);
+export function solveRate(scores: ReadonlyArray<boolean | number | null>): number | null {
+  const judged = scores.filter((v): v is boolean | number => v !== null).map(Number);
   if (judged.length === 0) return null;
-  return judged.filter(Boolean).length / judged.length;
+  return judged.reduce((a, b) => a + b, 0) / judged.length;
 }
 
 /**

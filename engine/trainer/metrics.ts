@@ -1,0 +1,60 @@
+// A step's report as one summary line (stderr) and one JSONL record (metrics.jsonl in the run directory).
+import type { Clock } from "./clock.ts";
+import type { EvalReport } from "./evaluate.ts";
+import type { StepReport } from "./step.ts";
+
+const SHORT = { abduction: "abd", deduction: "ded", induction: "ind" } as const;
+const num = (x: number, digits = 2): string => (x >= 0 ? "+" : "") + x.toFixed(digits);
+
+/**
+ * e.g. `step 3 | abd P -1.00 valid 0/2 S -0.75 solved 1/2 | ded ... | buf abd 4 ded 3 ind 1 | loss -0.012 gn 0.41 | 48.2s`
+ */
+export function summaryLine(r: StepReport): string {
+  const parts = [`step ${r.step}`];
+  const tasks = [...new Set(r.batches.map((b) => b.task))];
+  for (const task of tasks) {
+    const p = r.batches.find((b) => b.task === task && b.role === "propose");
+    const s = r.batches.find((b) => b.task === task && b.role === "solve");
+    const text: string[] = [SHORT[task]];
+    if (p) text.push(`P ${num(p.meanReward)} valid ${Math.round(p.successRate * p.size)}/${p.size}`);
+    if (s) text.push(`S ${num(s.meanReward)} solved ${Math.round(s.successRate * s.size)}/${s.size}`);
+    parts.push(text.join(" "));
+  }
+  const prop = r.batches.filter((b) => b.role === "propose");
+  const valid = prop.reduce((a, b) => a + b.successRate * b.size, 0);
+  const total = prop.reduce((a, b) => a + b.size, 0);
+  parts.push(`valid ${total ? ((100 * valid) / total).toFixed(0) : 0}%`);
+  parts.push(`buf abd ${r.buffers.abduction} ded ${r.buffers.deduction} ind ${r.buffers.induction}`);
+  parts.push(`loss ${num(r.update.loss, 4)} gn ${r.update.gradNorm.toFixed(3)}`);
+  parts.push(`${r.seconds.toFixed(1)}s`);
+  return parts.join(" | ");
+}
+
+export function evalLine(e: EvalReport): string {
+  return `eval step ${e.step} | deduction ${e.deduction.correct}/${e.deduction.total} | abduction ${e.abduction.correct}/${e.abduction.total} | format ${(100 * e.formatRate).toFixed(0)}%`;
+}
+
+/** The JSONL record of a step: every batch's numbers keyed `task/role`, buffers, the update, and where time went. */
+export function metricsRecord(r: StepReport, clock: Clock, evaluation: EvalReport | null): Record<string, unknown> {
+  const rec: Record<string, unknown> = { step: r.step, seconds: Math.round(r.seconds * 1000) / 1000 };
+  for (const b of r.batches) {
+    const k = `${b.task}/${b.role}`;
+    rec[`reward/${k}`] = b.meanReward;
+    rec[`format_rate/${k}`] = b.formatRate;
+    rec[`${b.role === "propose" ? "valid_rate" : "solve_rate"}/${b.task}`] = b.successRate;
+    if (b.meanSolveRate !== null) rec[`learnability_solve_rate/${b.task}`] = b.meanSolveRate;
+    rec[`size/${k}`] = b.size;
+    if (b.dropped) rec[`dropped_prompts/${k}`] = b.dropped;
+  }
+  rec["buffer/abduction"] = r.buffers.abduction;
+  rec["buffer/deduction"] = r.buffers.deduction;
+  rec["buffer/induction"] = r.buffers.induction;
+  rec["buffer/added"] = r.added;
+  for (const [k, v] of Object.entries(r.update)) rec[`update/${k}`] = v;
+  const timing = clock.toJSON();
+  rec.time_ms = timing.ms;
+  rec.tokens = timing.tokens;
+  rec.executor_calls = timing.calls;
+  if (evaluation) rec.eval = evaluation;
+  return rec;
+}

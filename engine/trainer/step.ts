@@ -1,0 +1,114 @@
+// One training step (spec §0): build all prompt sets from a snapshot of the buffers, then for each task type propose
+// → validate → learnability → reward → buffer, and solve → grade → reward; finally one update over every trained
+// sequence. Returns the step's report (metrics.ts turns it into the summary line and the JSONL record).
+import type { Buffers } from "../buffers/buffers.ts";
+import { proposerReward } from "../rewards/proposer.ts";
+import type { PosedProgram, Role, TaskType } from "../tasks/types.ts";
+import { Interrupted, type StepContext } from "./context.ts";
+import type { PolicyLike } from "./ports.ts";
+import { solveRates } from "./learnability.ts";
+import { proposeDrafts } from "./propose.ts";
+import { rollouts } from "./rollout.ts";
+import { scoreSolve, solveDrafts } from "./solve.ts";
+import { type TrainedSequence, update, type UpdateStats } from "./update.ts";
+import { validateProposal } from "./validate.ts";
+
+export interface BatchReport {
+  task: TaskType;
+  role: Role;
+  size: number;
+  meanReward: number;
+  /** Responses whose tags pass the format regex. */
+  formatRate: number;
+  /** propose: valid proposals; solve: correct answers. */
+  successRate: number;
+  /** propose only: mean learnability solve rate over the estimated proposals (null when none). */
+  meanSolveRate: number | null;
+  /** Prompts dropped for length. */
+  dropped: number;
+}
+
+export interface StepReport {
+  step: number;
+  batches: BatchReport[];
+  buffers: { abduction: number; deduction: number; induction: number };
+  added: number;
+  update: UpdateStats;
+  seconds: number;
+}
+
+const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+export async function trainStep(ctx: StepContext, buffers: Buffers, reference: PolicyLike | null): Promise<StepReport> {
+  const started = performance.now();
+  const { config } = ctx;
+  const checkpoint = (): void => {
+    if (ctx.interrupted()) throw new Interrupted(`interrupted during step ${ctx.step}`);
+  };
+  const sampling = { temperature: config.rollout.temperature, maxNew: config.rollout.maxNewTokens };
+  // Every prompt set of the step comes from this snapshot, before any of the step's proposals land.
+  const snapshot = buffers.snapshot();
+  const plans = config.tasks.types.map((task) => ({ task, propose: proposeDrafts(ctx, task, snapshot), solve: solveDrafts(ctx, task, snapshot) }));
+  const trained: TrainedSequence[] = [];
+  const batches: BatchReport[] = [];
+  let added = 0;
+
+  for (const { task, propose, solve } of plans) {
+    checkpoint();
+    ctx.progress.phase(`propose ${task}`);
+    const proposed = await rollouts(ctx, "propose", propose, sampling);
+    checkpoint();
+    ctx.progress.phase(`validate ${task}`);
+    const proposals = await Promise.all(proposed.map((o, i) => validateProposal(ctx, propose[i], o.response)));
+    checkpoint();
+    ctx.progress.phase(`learnability ${task}`);
+    // Only valid, well-formatted proposals can earn learnability; the rest get −1 whatever their solve rate.
+    const estimable = proposals.flatMap((p, i) => (p.valid && p.formatOk ? [i] : []));
+    const rates = await solveRates(ctx, estimable.map((i) => ({ task, program: (proposals[i] as { program: PosedProgram["program"] }).program }) as PosedProgram));
+    const rateOf = new Map(estimable.map((i, k) => [i, rates[k]]));
+    const proposeRewards = proposals.map((p, i) =>
+      proposerReward({ valid: p.valid, formatOk: p.formatOk, solveRate: rateOf.get(i) ?? null, extremeValue: config.rewards.extremeValue }),
+    );
+    for (const p of proposals) {
+      if (!p.valid) continue;
+      const outcome = task === "induction" ? buffers.induction.add(p.program as never) : buffers[task].add(p.program as never);
+      if (outcome === "added") added++;
+    }
+    proposed.forEach((o, i) => trained.push({ batch: `${task}/propose`, promptIds: o.promptIds, responseIds: o.responseIds, reward: proposeRewards[i] }));
+    const known = rates.filter((r): r is number => r !== null);
+    batches.push({
+      task,
+      role: "propose",
+      size: proposals.length,
+      meanReward: mean(proposeRewards),
+      formatRate: mean(proposals.map((p) => (p.formatOk ? 1 : 0))),
+      successRate: mean(proposals.map((p) => (p.valid ? 1 : 0))),
+      meanSolveRate: known.length ? mean(known) : null,
+      dropped: 0,
+    });
+
+    checkpoint();
+    ctx.progress.phase(`solve ${task}`);
+    const solved = await rollouts(ctx, "solve", solve.drafts, sampling);
+    checkpoint();
+    ctx.progress.phase(`grade ${task}`);
+    const outcomes = await Promise.all(solved.map((o, i) => scoreSolve(ctx, solve.drafts[i], o)));
+    solved.forEach((o, i) => trained.push({ batch: `${task}/solve`, promptIds: o.promptIds, responseIds: o.responseIds, reward: outcomes[i].reward }));
+    batches.push({
+      task,
+      role: "solve",
+      size: outcomes.length,
+      meanReward: mean(outcomes.map((o) => o.reward)),
+      formatRate: mean(outcomes.map((o) => (o.formatOk ? 1 : 0))),
+      successRate: mean(outcomes.map((o) => (o.correct ? 1 : 0))),
+      meanSolveRate: null,
+      dropped: solve.dropped,
+    });
+  }
+
+  // Last chance to stop: after the update the step is complete and must be checkpointed as such.
+  checkpoint();
+  ctx.progress.phase("update");
+  const stats = await ctx.clock.time("update", () => update(ctx, trained, reference));
+  return { step: ctx.step, batches, buffers: buffers.sizes(), added, update: stats, seconds: (performance.now() - started) / 1000 };
+}
