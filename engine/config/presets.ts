@@ -15,6 +15,9 @@ export const PRESETS = {
     tasks: { batchSize: 2, maxProposePromptTokens: 1536, maxPromptTokens: 1536 },
     rollout: { maxNewTokens: 24 },
     eval: { every: 2, limit: 4, maxNewTokens: 24 },
+    // A random model never writes the tags, so every reward is −1 and every advantage 0; the paper branch's entropy
+    // bonus (0.001) keeps the update doing real work on this smoke-test preset.
+    algorithm: { entropyCoeff: 0.001 },
   },
   "qwen2.5-coder": {
     data: {

@@ -117,7 +117,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [int(a.miniBatches, 1), "algorithm.miniBatches", a.miniBatches, "use an integer ≥ 1"],
     [int(c.executor.workers, 1), "executor.workers", c.executor.workers, "use an integer ≥ 1"],
     [int(c.executor.timeoutMs, 1), "executor.timeoutMs", c.executor.timeoutMs, "use an integer ≥ 1"],
-    [int(c.executor.memoryMiB, 16), "executor.memoryMiB", c.executor.memoryMiB, "use an integer ≥ 16"],
+    [int(c.executor.memoryMiB, 64), "executor.memoryMiB", c.executor.memoryMiB, "use an integer ≥ 64"],
     [int(c.executor.hashSeed, 0), "executor.hashSeed", c.executor.hashSeed, "use an integer ≥ 0"],
     [int(c.eval.every, 0), "eval.every", c.eval.every, "use an integer ≥ 0 (0 = never)"],
     [c.eval.file !== "", "eval.file", c.eval.file, "name a JSONL file of {snippet, input, output} rows"],

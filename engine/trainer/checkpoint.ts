@@ -14,6 +14,11 @@ export interface TrainState {
   buffers: BufferSnapshot;
 }
 
+/** A run directory or checkpoint that cannot be used as asked (the CLI reports it as a bad flag/path). */
+export class RunDirError extends Error {
+  override name = "RunDirError";
+}
+
 const STATE = "state.json";
 const MODEL = "model";
 const OPTIMIZER = "optimizer.bin";
@@ -61,25 +66,25 @@ export interface LoadedCheckpoint {
 
 /** The run's latest checkpoint, with an error that says what is missing when the directory is not a resumable run. */
 export function latestCheckpoint(runDir: string): LoadedCheckpoint {
-  if (!existsSync(runDir)) throw new Error(`--resume ${runDir}: no such directory`);
+  if (!existsSync(runDir)) throw new RunDirError(`--resume ${runDir}: no such directory`);
   const pointer = join(runDir, "checkpoints", LATEST);
   if (!existsSync(pointer)) {
-    throw new Error(`--resume ${runDir}: no checkpoints/${LATEST} file; this run never saved a checkpoint (start it anew with --out)`);
+    throw new RunDirError(`--resume ${runDir}: no checkpoints/${LATEST} file; this run never saved a checkpoint (start it anew with --out)`);
   }
   const dir = join(runDir, "checkpoints", readFileSync(pointer, "utf8").trim());
   const modelDir = join(dir, MODEL);
   const optimizerPath = join(dir, OPTIMIZER);
   for (const p of [join(dir, STATE), join(modelDir, "config.json"), optimizerPath]) {
-    if (!existsSync(p)) throw new Error(`--resume ${runDir}: checkpoint ${dir} is incomplete (missing ${p})`);
+    if (!existsSync(p)) throw new RunDirError(`--resume ${runDir}: checkpoint ${dir} is incomplete (missing ${p})`);
   }
   let state: TrainState;
   try {
     state = JSON.parse(readFileSync(join(dir, STATE), "utf8"));
   } catch (e) {
-    throw new Error(`--resume ${runDir}: ${join(dir, STATE)} is not valid JSON (${(e as Error).message})`);
+    throw new RunDirError(`--resume ${runDir}: ${join(dir, STATE)} is not valid JSON (${(e as Error).message})`);
   }
   if (!Number.isInteger(state.step) || !Array.isArray(state.rng) || typeof state.buffers !== "object" || state.buffers === null) {
-    throw new Error(`--resume ${runDir}: ${join(dir, STATE)} lacks step, rng or buffers`);
+    throw new RunDirError(`--resume ${runDir}: ${join(dir, STATE)} lacks step, rng or buffers`);
   }
   return { dir, modelDir, optimizerPath, state };
 }
