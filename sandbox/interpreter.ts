@@ -1,0 +1,283 @@
+// One warm python.wasm instance running driver.py, inside a worker thread. An instance costs 5-10 ms to instantiate
+// plus 100-300 ms of driver boot (imports, warm-up) and about 45 MiB of linear memory (32 MiB of it pre-grown heap);
+// it lives until a deadline, a trap, proc_exit or memory growth ends it, and the worker then boots a fresh one from
+// the same compiled Module. Requests are synchronous: the guest blocks in fd_read(0), where the host
+//   1. posts the previous request's reply,
+//   2. restores pristine memory (only the 4 KiB pages the guest or the host wrote, found in the dirty map that the
+//      instrumented stores maintain; or the whole used region when dirty tracking is off),
+//   3. waits for the next request and copies it in.
+import type { Status } from "./protocol.ts";
+import { DIRTY_EXPORT, PAGE_SHIFT } from "./wasm-rewrite.ts";
+import { ProcExit, WasiHost } from "./wasi.ts";
+import type { Incoming } from "./channel.ts";
+
+/** What the driver replies, and what the worker posts back for a request. */
+export interface Reply {
+  s: Status;
+  o?: string;
+  c?: boolean;
+  e?: string;
+}
+
+export interface InterpreterConfig {
+  driverSource: string;
+  driverConfig: Record<string, unknown>;
+  pristine: boolean;
+  dirtyTracking: boolean;
+  hashSeed: number;
+  randomSeed: number;
+  outputBytes: number;
+  /** Non-pristine mode: reboot when linear memory exceeds this (memory never shrinks). */
+  recycleBytes: number;
+  bootTimeoutMs: number;
+  /** Tests: after every restore compare all of memory with the snapshot (slow). */
+  verifyRestore: boolean;
+}
+
+export interface InterpreterIO {
+  /** Blocks until the next request. */
+  next(lastSeq: number): Incoming;
+  /** The reply to request `seq`; `ready` false when the instance is about to be replaced. */
+  done(seq: number, reply: Reply, ready: boolean): void;
+  /** The first boundary of a fresh instance: ready to serve. */
+  ready(bootMs: number): void;
+}
+
+/** Why an instance ended. */
+class Deadline extends Error {}
+class Recycle extends Error {}
+
+const PAGE = 1 << PAGE_SHIFT;
+
+export class Interpreter {
+  private lastSeq = 0;
+  private booted = 0;
+
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly cfg: InterpreterConfig,
+    private readonly io: InterpreterIO,
+  ) {}
+
+  /** Serves forever, replacing the instance whenever it dies. Throws only if an instance cannot boot. */
+  serveForever(): never {
+    for (;;) {
+      const state = new InstanceRun(this.module, this.cfg, this.io, this.lastSeq);
+      const end = state.run();
+      this.lastSeq = state.lastSeq;
+      if (state.inFlight !== null) this.io.done(state.inFlight, end, false);
+      else if (!state.servedBoundary) {
+        throw new Error(`python.wasm failed to boot: ${end.e ?? end.s}\n${state.stderrTail()}`);
+      }
+      this.booted++;
+    }
+  }
+}
+
+/** One instance's life: instantiate, run the driver until it dies, say why. */
+class InstanceRun {
+  inFlight: number | null = null;
+  servedBoundary = false;
+  private readonly host: WasiHost;
+  private memory!: WebAssembly.Memory;
+  private instance!: WebAssembly.Instance;
+  private deadline: number;
+  private readonly bootStart = performance.now();
+  private phase: "register" | "boot" | "serving" = "register";
+  private mapBase = 0;
+  private mapLen = 0;
+  private headerPtr = -1;
+  private pending: Uint8Array | null = null;
+  private pendingOff = 0;
+  private reply: Uint8Array | null = null;
+  private outputCount = 0;
+  private outputExceeded = false;
+  private readonly stderr: Uint8Array[] = [];
+  private snapshot: Uint8Array | null = null;
+  private usedEnd = 0;
+
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly cfg: InterpreterConfig,
+    private readonly io: InterpreterIO,
+    public lastSeq: number,
+  ) {
+    this.deadline = this.bootStart + cfg.bootTimeoutMs;
+    this.host = new WasiHost({
+      args: ["python", "-I", "-S", "-c", cfg.driverSource, JSON.stringify(cfg.driverConfig)],
+      env: { PYTHONHASHSEED: String(cfg.hashSeed) },
+      randomSeed: cfg.randomSeed,
+      read: (iovs) => this.read(iovs),
+      write: (fd, bytes) => this.write(fd, bytes),
+      tick: () => {
+        if (performance.now() > this.deadline) throw new Deadline();
+      },
+      mark: cfg.dirtyTracking ? (ptr, len) => this.mark(ptr, len) : undefined,
+    });
+  }
+
+  run(): Reply {
+    try {
+      this.instance = new WebAssembly.Instance(this.module, this.host.imports());
+      this.memory = this.instance.exports.memory as WebAssembly.Memory;
+      this.host.bind(this.memory);
+      (this.instance.exports._start as () => void)();
+      return { s: "crash", e: "the driver exited" };
+    } catch (e) {
+      return this.classify(e);
+    }
+  }
+
+  stderrTail(): string {
+    const all = new TextDecoder().decode(Buffer.concat(this.stderr));
+    return all.slice(-2000);
+  }
+
+  private classify(e: unknown): Reply {
+    if (e instanceof Deadline) {
+      if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
+      return { s: "timeout", e: "deadline exceeded" };
+    }
+    if (e instanceof Recycle) return { s: "crash", e: "recycled" };
+    if (e instanceof ProcExit) return { s: "crash", e: `interpreter exited with code ${e.code}` };
+    if (e instanceof WebAssembly.RuntimeError) return { s: "crash", e: `trap: ${e.message}` };
+    if (e instanceof RangeError) return { s: "crash", e: `stack overflow: ${e.message}` };
+    return { s: "crash", e: `host error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+
+  private mark(ptr: number, len: number): void {
+    if (this.phase === "register" || len === 0) return;
+    const map = new Uint8Array(this.memory.buffer, this.mapBase, this.mapLen);
+    for (let p = ptr >>> PAGE_SHIFT; p <= (ptr + len - 1) >>> PAGE_SHIFT; p++) map[p] = 1;
+  }
+
+  private write(fd: 1 | 2, bytes: Uint8Array): void {
+    if (this.phase !== "serving") {
+      if (fd === 2) this.stderr.push(bytes);
+      return;
+    }
+    this.outputCount += bytes.length;
+    if (this.outputCount > this.cfg.outputBytes) this.outputExceeded = true;
+    if (fd === 1) this.reply = bytes;
+  }
+
+  private read(iovs: Array<{ ptr: number; len: number }>): number {
+    if (this.phase === "register") return this.register(iovs[0]!);
+    if (this.pending && this.pendingOff < this.pending.length) return this.deliver(iovs);
+    const first = iovs[0];
+    const isBoundary = first !== undefined && first.len === 4 && (this.headerPtr < 0 || first.ptr === this.headerPtr);
+    if (!isBoundary) return 0; // a program reading stdin sees end of file
+    this.boundary(first.ptr);
+    return this.deliver(iovs);
+  }
+
+  private register(iov: { ptr: number; len: number }): number {
+    this.mapBase = iov.ptr;
+    this.mapLen = iov.len;
+    if (this.cfg.dirtyTracking) (this.instance.exports[DIRTY_EXPORT] as WebAssembly.Global).value = iov.ptr;
+    this.phase = "boot";
+    return 0;
+  }
+
+  private deliver(iovs: Array<{ ptr: number; len: number }>): number {
+    const mem = new Uint8Array(this.memory.buffer);
+    let n = 0;
+    for (const { ptr, len } of iovs) {
+      const chunk = this.pending!.subarray(this.pendingOff, this.pendingOff + len);
+      mem.set(chunk, ptr);
+      if (this.cfg.dirtyTracking) this.mark(ptr, chunk.length);
+      this.pendingOff += chunk.length;
+      n += chunk.length;
+      if (this.pendingOff >= this.pending!.length) break;
+    }
+    return n;
+  }
+
+  private boundary(headerPtr: number): void {
+    if (this.inFlight !== null) {
+      const seq = this.inFlight;
+      this.inFlight = null;
+      const grew = this.memory.buffer.byteLength > (this.snapshot ? this.snapshot.length : this.cfg.recycleBytes);
+      this.io.done(seq, this.finish(), !grew);
+      if (grew) throw new Recycle();
+    }
+    if (this.phase === "boot") {
+      this.phase = "serving";
+      this.headerPtr = headerPtr;
+      if (this.cfg.pristine) this.takeSnapshot();
+      this.servedBoundary = true;
+      this.io.ready(performance.now() - this.bootStart);
+    } else if (this.cfg.pristine) {
+      this.restore();
+    }
+    const req = this.io.next(this.lastSeq);
+    this.lastSeq = req.seq;
+    this.inFlight = req.seq;
+    this.host.reset();
+    this.reply = null;
+    this.outputCount = 0;
+    this.outputExceeded = false;
+    const framed = new Uint8Array(4 + req.body.length);
+    new DataView(framed.buffer).setUint32(0, req.body.length, true);
+    framed.set(req.body, 4);
+    this.pending = framed;
+    this.pendingOff = 0;
+    this.deadline = performance.now() + req.timeoutMs;
+  }
+
+  private finish(): Reply {
+    if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
+    if (!this.reply) return { s: "crash", e: "no reply from the driver" };
+    try {
+      return JSON.parse(new TextDecoder().decode(this.reply)) as Reply;
+    } catch {
+      return { s: "crash", e: "malformed reply from the driver" };
+    }
+  }
+
+  private takeSnapshot(): void {
+    if (this.cfg.dirtyTracking) new Uint8Array(this.memory.buffer, this.mapBase, this.mapLen).fill(0);
+    this.snapshot = new Uint8Array(this.memory.buffer).slice();
+    // Without a dirty map, restore up to the last non-zero 64 KiB: above it is the free top of the pre-grown heap.
+    let end = this.snapshot.length;
+    const words = new Uint32Array(this.snapshot.buffer);
+    while (end > 0 && words.subarray((end - 65536) / 4, end / 4).every((w) => w === 0)) end -= 65536;
+    this.usedEnd = end;
+  }
+
+  private restore(): void {
+    const snap = this.snapshot!;
+    const mem = new Uint8Array(this.memory.buffer);
+    if (!this.cfg.dirtyTracking) {
+      mem.set(snap.subarray(0, this.usedEnd));
+    } else {
+      const pages = snap.length >>> PAGE_SHIFT;
+      // Copy the marks out first: the map lives in guest memory, and restoring its own pages would erase them.
+      const live = new Uint8Array(this.memory.buffer, this.mapBase, Math.min(pages + 1, this.mapLen));
+      const map = live.slice();
+      live.fill(0);
+      // A marked page p restores p and p + 1: a store that straddles a page boundary marks only its first page.
+      let p = 0;
+      while (p < pages) {
+        if (map[p] === 0) {
+          p++;
+          continue;
+        }
+        let q = p;
+        while (q < pages && (map[q] !== 0 || map[q - 1] !== 0)) q++;
+        mem.set(snap.subarray(p * PAGE, q * PAGE), p * PAGE);
+        p = q;
+      }
+    }
+    if (this.cfg.verifyRestore) this.verify(mem, snap);
+  }
+
+  private verify(mem: Uint8Array, snap: Uint8Array): void {
+    const limit = this.cfg.dirtyTracking ? snap.length : this.usedEnd;
+    for (let i = 0; i < limit; i++) {
+      if (mem[i] !== snap[i] && !(i >= this.mapBase && i < this.mapBase + this.mapLen)) {
+        throw new Error(`restore mismatch at byte ${i} (page ${i >>> PAGE_SHIFT})`);
+      }
+    }
+  }
+}
