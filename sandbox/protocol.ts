@@ -1,0 +1,32 @@
+// The executor's one vocabulary, shared by the library (Executor), the msgpack RPC server and the batch CLI:
+// a request names an op and its Python texts; a result names one status kind. Tests assert kinds, never message text.
+
+/** What happened to a request. `invalid` = refused before or instead of running (syntax, banned import, rule). */
+export type Status = "ok" | "error" | "timeout" | "memory" | "output_limit" | "invalid" | "crash";
+export const STATUSES: readonly Status[] = ["ok", "error", "timeout", "memory", "output_limit", "invalid", "crash"];
+
+/** Python literals travel as text (`"[1, 2]"`, `"'abc'"`), exactly as the AZR buffers and seed files hold them. */
+export type Request =
+  | { op: "run"; code: string; input: string }
+  | { op: "validate"; code: string; input: string }
+  | { op: "judge_deduction"; code: string; input: string; gold: string; answer: string }
+  | { op: "judge_abduction"; code: string; gold: string; answer: string }
+  | { op: "judge_induction"; answer_code: string; pairs: Array<[string, string]>; imports: string[] };
+export type Op = Request["op"];
+export const OPS: readonly Op[] = ["run", "validate", "judge_deduction", "judge_abduction", "judge_induction"];
+
+export interface Result {
+  status: Status;
+  /** `run`/`validate`: repr of f(input) (the gold output a proposal records). */
+  output?: string;
+  /** `judge_*`: whether the answer is right; present only when status is "ok". */
+  correct?: boolean;
+  /** Exception `Type: message`, the invalid reason, or the limit that was hit. */
+  error?: string;
+  /** Wall time inside the executor, queueing excluded. */
+  ms: number;
+}
+
+/** Batch CLI / RPC framing: the caller's id travels with the request and comes back on its result. */
+export type IdRequest = Request & { id: string | number };
+export type IdResult = Result & { id: string | number | null };
