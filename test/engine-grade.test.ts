@@ -13,10 +13,9 @@ import { zeroSeedIo } from "../engine/buffers/seed.ts";
 import type { InductionProgram, IoProgram, PosedProgram } from "../engine/tasks/types.ts";
 
 const F = "```";
-// pristine: false keeps one warm interpreter across calls (the reference's per-step worker); grading semantics are the same.
 let executor: Executor;
 beforeAll(async () => {
-  executor = await Executor.create({ workers: 1, timeoutMs: 5000, compat: true, pristine: false, bannedImports: [...new Set(REFERENCE_DEFAULTS.tasks.bannedWords)] });
+  executor = await Executor.create({ workers: 1, timeoutMs: 5000, compat: true, bannedImports: [...new Set(REFERENCE_DEFAULTS.tasks.bannedWords)] });
 });
 afterAll(async () => {
   await executor.close();
