@@ -18,6 +18,8 @@ export { DEFAULT_BANNED_IMPORTS } from "./azr.ts";
 export interface ExecutorOptions {
   /** Worker threads, one warm interpreter each. Default: the machine's cores. */
   workers?: number;
+  /** Spare warm workers that stand in while an interpreter reboots after a timeout or crash. Default 1. */
+  spares?: number;
   /** Wall deadline per program (ms); judge_induction gets it per pair. Default 10000. */
   timeoutMs?: number;
   /** Linear-memory cap per interpreter (MiB); runaway allocation becomes MemoryError -> "memory". Default 256. */
@@ -56,6 +58,7 @@ const MiB = 1 << 20;
 function resolveOptions(o: ExecutorOptions): Resolved {
   const r: Resolved = {
     workers: o.workers ?? availableParallelism(),
+    spares: o.spares ?? 1,
     timeoutMs: o.timeoutMs ?? 10_000,
     memoryMiB: o.memoryMiB ?? 256,
     outputBytes: o.outputBytes ?? MiB,
@@ -78,6 +81,7 @@ function resolveOptions(o: ExecutorOptions): Resolved {
     }
   };
   int("workers", 1, 256);
+  int("spares", 0, 16);
   int("timeoutMs", 1, 2 ** 31 / 64);
   int("memoryMiB", 64, 4095);
   int("outputBytes", 16, 2 ** 30);
@@ -108,6 +112,7 @@ export class Executor {
     const bootTimeoutMs = 60_000;
     const pool = await Pool.start({
       workers: o.workers,
+      spares: o.spares,
       module: compiled.module,
       requestBytes: o.maxRequestBytes + 4,
       graceMs: o.graceMs,

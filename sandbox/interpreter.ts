@@ -104,7 +104,7 @@ class InstanceRun {
   ) {
     this.deadline = this.bootStart + cfg.bootTimeoutMs;
     this.host = new WasiHost({
-      args: ["python", "-I", "-S", "-c", cfg.driverSource, JSON.stringify(cfg.driverConfig)],
+      args: ["python", "-S", "-s", "-P", "-c", cfg.driverSource, JSON.stringify(cfg.driverConfig)],
       env: { PYTHONHASHSEED: String(cfg.hashSeed) },
       randomSeed: cfg.randomSeed,
       read: (iovs) => this.read(iovs),
@@ -238,11 +238,12 @@ class InstanceRun {
   private takeSnapshot(): void {
     if (this.cfg.dirtyTracking) new Uint8Array(this.memory.buffer, this.mapBase, this.mapLen).fill(0);
     this.snapshot = new Uint8Array(this.memory.buffer).slice();
+    if (this.cfg.dirtyTracking) return;
     // Without a dirty map, restore up to the last non-zero 64 KiB: above it is the free top of the pre-grown heap.
-    let end = this.snapshot.length;
-    const words = new Uint32Array(this.snapshot.buffer);
-    while (end > 0 && words.subarray((end - 65536) / 4, end / 4).every((w) => w === 0)) end -= 65536;
-    this.usedEnd = end;
+    const words = new BigUint64Array(this.snapshot.buffer);
+    let i = words.length;
+    while (i > 0 && words[i - 1] === 0n) i--;
+    this.usedEnd = Math.min(this.snapshot.length, Math.ceil((i * 8) / PAGE + 1) * PAGE);
   }
 
   private restore(): void {
@@ -256,7 +257,8 @@ class InstanceRun {
       const live = new Uint8Array(this.memory.buffer, this.mapBase, Math.min(pages + 1, this.mapLen));
       const map = live.slice();
       live.fill(0);
-      // A marked page p restores p and p + 1: a store that straddles a page boundary marks only its first page.
+      // A store is at most 8 bytes and marks the page it starts in, so one that straddles into an unmarked page
+      // wrote at most its first 7 bytes: after each run of marked pages, restore 8 bytes of the next page too.
       let p = 0;
       while (p < pages) {
         if (map[p] === 0) {
@@ -264,8 +266,8 @@ class InstanceRun {
           continue;
         }
         let q = p;
-        while (q < pages && (map[q] !== 0 || map[q - 1] !== 0)) q++;
-        mem.set(snap.subarray(p * PAGE, q * PAGE), p * PAGE);
+        while (q < pages && map[q] !== 0) q++;
+        mem.set(snap.subarray(p * PAGE, Math.min(q * PAGE + 8, snap.length)), p * PAGE);
         p = q;
       }
     }

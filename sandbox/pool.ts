@@ -1,5 +1,6 @@
-// The pool: N worker threads (one warm interpreter each), a FIFO queue, and a watchdog per request. Lives as long
-// as its Executor; starting it costs N worker boots in parallel (~0.3-1 s). Dispatch costs one SAB write + notify
+// The pool: N + S worker threads (one warm interpreter each; at most N requests in flight, the S spares stand by
+// while an interpreter reboots after a timeout or crash), a FIFO queue, and a watchdog per request. Lives as long
+// as its Executor; starting it costs N + S worker boots in parallel (~0.3-1 s). Dispatch costs one SAB write + notify
 // (~10 us) and the reply one postMessage. A request never waits on another worker's failure: a worker that dies or
 // times out answers its own request and boots a fresh instance; a worker that stops answering altogether (the
 // watchdog, deadline + graceMs) is abandoned and replaced.
@@ -8,7 +9,10 @@ import type { InterpreterConfig, Reply } from "./interpreter.ts";
 import type { WorkerInit, WorkerMessage } from "./worker.ts";
 
 export interface PoolConfig {
+  /** Requests in flight at once. */
   workers: number;
+  /** Extra warm workers: when an interpreter must reboot (timeout, crash), a spare answers the next request. */
+  spares: number;
   module: WebAssembly.Module;
   interpreter: InterpreterConfig;
   requestBytes: number;
@@ -54,7 +58,7 @@ export class Pool {
   /** Starts every worker and resolves once all are warm; rejects with the boot error if one cannot boot. */
   static async start(cfg: PoolConfig): Promise<Pool> {
     const pool = new Pool(cfg);
-    const boots = Array.from({ length: cfg.workers }, () => pool.spawn());
+    const boots = Array.from({ length: cfg.workers + cfg.spares }, () => pool.spawn());
     try {
       await Promise.all(boots);
     } catch (e) {
@@ -65,7 +69,7 @@ export class Pool {
   }
 
   get size(): number {
-    return this.slots.length;
+    return this.cfg.workers;
   }
 
   /** Boot times (ms) of every instance so far, per worker. */
@@ -162,10 +166,13 @@ export class Pool {
     job.resolve({ reply, ms: performance.now() - slot.started });
   }
 
+  /** Dispatch in slot order (so the same threads stay hot), at most `workers` requests in flight. */
   private pump(): void {
+    let busy = this.slots.filter((s) => s.job).length;
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
+      if (this.queue.length === 0 || busy >= this.cfg.workers) return;
       if (!slot.ready || slot.job) continue;
+      busy++;
       const job = this.queue.shift()!;
       slot.job = job;
       slot.ready = false;

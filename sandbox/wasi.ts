@@ -1,7 +1,7 @@
 // Our WASI preview1 host: deny by default. One per interpreter instance (a few objects; lives as long as the
 // instance). The guest sees only what is granted here, and every import python.wasm declares is listed below:
-//   args_get / args_sizes_get         the argv we chose (`python -I -S -c <driver> <config>`)
-//   environ_get / environ_sizes_get   the environment we chose (PYTHONHASHSEED only)
+//   args_get / args_sizes_get         the argv we chose (`python -S -s -P -c <driver> <config>`)
+//   environ_get / environ_sizes_get   the environment we chose (PYTHONHASHSEED only; the guest has no other env)
 //   clock_time_get / clock_res_get    a virtual clock: starts at VIRTUAL_EPOCH_NS, +1 µs per read, reset per request
 //   random_get                        xorshift128+ from a seed, reset per request (deterministic)
 //   poll_oneoff                       every subscription fires at once and advances the virtual clock (sleep is free)
