@@ -139,16 +139,17 @@ def _import_names(tree):
                     raise _Invalid('dynamic import with a computed module name')
 
 
-def _banned_reason(code):
+def _banned_reason(code, tree):
     """The reference rule: a banned word equal to a dot-component of an imported name. Outside compat mode the
-    dotted entries (os.path, sys.exit) also match qualified names, and __import__/importlib calls are checked."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        if _COMPAT:  # the reference falls back to a word regex
+    dotted entries (os.path, sys.exit) also match qualified names, and __import__/importlib calls are checked.
+    `tree` is None when the code does not parse (compat then falls back to the reference's word regex)."""
+    if tree is None:
+        if _COMPAT:
             for w in _BANNED:
                 if re.search(r'\b' + re.escape(w) + r'\b', code):
                     return 'banned import: ' + w
+        return None
+    if 'import' not in code:  # no Import node and no __import__/import_module call can exist
         return None
     for full in _import_names(tree):
         parts = full.split('.')
@@ -159,10 +160,10 @@ def _banned_reason(code):
     return None
 
 
-def _def_count(code):
+def _def_count(code, tree):
     if _COMPAT:
         return len(re.findall(r'^\s*def\s+(\w+)\s*\(', code, re.M))
-    return sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(ast.parse(code)))
+    return sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(tree))
 
 
 # ---- the reference executor's path (compat) ---------------------------------------------------------------------
@@ -184,20 +185,28 @@ def _last_line_report(e):
         return type(e).__name__
 
 
-def _compat_exec(snippet):
-    """Reference `execute` (auto_mode): exec every line but the last, eval the last (or exec all when it prints).
-    Returns the value; raises what the program raised."""
+def _compat_compile(snippet):
+    """Reference `execute` (auto_mode) split: every line but the last is exec'd and the last eval'd, or all lines
+    exec'd when the last prints. Returns (prints, body, last); raises SyntaxError for the whole snippet."""
     if _INPUT_RE.search(snippet):
         raise RuntimeError()
     lines = snippet.strip().split('\n')
-    g = {}
     if 'print(' in lines[-1]:
+        return True, _compile('\n'.join(lines), 'exec', '<string>'), None
+    return False, _compile('\n'.join(lines[:-1]), 'exec', '<string>'), _compile(lines[-1], 'eval', '<string>')
+
+
+def _compat_exec(compiled):
+    """Runs what _compat_compile made, in fresh `{}` globals as the reference does; returns the value."""
+    prints, body, last = compiled
+    g = {}
+    if prints:
         buf = io.StringIO()
         sys.stdout = buf
-        exec(_compile('\n'.join(lines), 'exec', '<string>'), g)
+        exec(body, g)
         return buf.getvalue()
-    exec(_compile('\n'.join(lines[:-1]), 'exec', '<string>'), g)
-    return eval(_compile(lines[-1], 'eval', '<string>'), g)
+    exec(body, g)
+    return eval(last, g)
 
 
 # ---- ops ----------------------------------------------------------------------------------------------------------
@@ -206,24 +215,29 @@ def _compat_exec(snippet):
 def _run(req):
     code, inp = req['code'], req['input']
     if _COMPAT:
-        return 'ok', _truncate(str(_compat_exec(code + '\nrepr(f(' + inp + '))'))), None, None
+        return 'ok', _truncate(str(_compat_exec(_compat_compile(code + '\nrepr(f(' + inp + '))')))), None, None
     g = _fresh()
     exec(_compile(code, 'exec', '<program>'), g)
     return 'ok', _checked_repr(_call(g, inp)), None, None
 
 
 def _check_rules(code):
+    """Parse once; the syntax check, the banned-import walk and the def count share the tree, and the compiled code
+    goes into the cache so the runs that follow do not parse again."""
     try:
-        ast.parse(code)
+        tree = ast.parse(code, '<program>')
     except (SyntaxError, ValueError) as e:
-        raise _Invalid('syntax: ' + _describe(e))
-    reason = _banned_reason(code)
+        reason = _banned_reason(code, None)
+        raise _Invalid(reason or 'syntax: ' + _describe(e))
+    reason = _banned_reason(code, tree)
     if reason:
         raise _Invalid(reason)
     if _SINGLE_DEF:
-        n = _def_count(code)
+        n = _def_count(code, tree)
         if n != 1:
             raise _Invalid('expected exactly one def, found %d' % n)
+    if not _COMPAT:
+        _CODE_CACHE[(code, 'exec')] = compile(tree, '<program>', 'exec')
 
 
 def _validate(req):
@@ -233,11 +247,13 @@ def _validate(req):
         snippet = ('%s\nreturns = f(%s)\nif returns != f(%s):\n    raise Exception(\'Non-deterministic code\')\n'
                    'repr(returns)') % (code, inp, inp)
         try:
-            ast.parse(snippet)
-        except (SyntaxError, ValueError) as e:
+            compiled = _compat_compile(snippet)
+        except SyntaxError as e:  # the reference's ast_check on the whole snippet
             raise _Invalid('syntax: ' + _describe(e))
+        except RuntimeError:
+            return 'error', None, None, 'RuntimeError'
         try:
-            return 'ok', _truncate(str(_compat_exec(snippet))), None, None
+            return 'ok', _truncate(str(_compat_exec(compiled))), None, None
         except MemoryError:
             raise
         except BaseException as e:
@@ -283,7 +299,7 @@ def _abduce(code, gold, answer):
     """(correct, error) for `gold == f(answer)` evaluated in the program's globals."""
     if _COMPAT:
         try:
-            return bool(_compat_exec(code + '\n' + gold + ' == f(' + answer + ')')), None
+            return bool(_compat_exec(_compat_compile(code + '\n' + gold + ' == f(' + answer + ')'))), None
         except MemoryError:
             raise
         except Exception as e:
