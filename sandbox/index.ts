@@ -172,6 +172,11 @@ export class Executor {
     return this.pool.bootTimes();
   }
 
+  /** Why interpreter instances were replaced so far (reason -> count), e.g. { timeout: 2, recycled: 1 }. */
+  restartReasons(): Record<string, number> {
+    return this.pool.restartReasons();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -41,6 +41,8 @@ export interface InterpreterIO {
   done(seq: number, reply: Reply, ready: boolean): void;
   /** The first boundary of a fresh instance: ready to serve. */
   ready(bootMs: number): void;
+  /** An instance ended (it is replaced next); `reason` is the result kind or host error that ended it. */
+  ended(reason: string): void;
 }
 
 /** Why an instance ended. */
@@ -51,7 +53,6 @@ const PAGE = 1 << PAGE_SHIFT;
 
 export class Interpreter {
   private lastSeq = 0;
-  private booted = 0;
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -69,7 +70,7 @@ export class Interpreter {
       else if (!state.servedBoundary) {
         throw new Error(`python.wasm failed to boot: ${end.e ?? end.s}\n${state.stderrTail()}`);
       }
-      this.booted++;
+      this.io.ended(end.s === "crash" ? (end.e ?? "crash") : end.s);
     }
   }
 }
@@ -274,12 +275,17 @@ class InstanceRun {
     if (this.cfg.verifyRestore) this.verify(mem, snap);
   }
 
+  /** Byte-exact check of the restore (tests): everything but the dirty map itself equals the snapshot. */
   private verify(mem: Uint8Array, snap: Uint8Array): void {
     const limit = this.cfg.dirtyTracking ? snap.length : this.usedEnd;
-    for (let i = 0; i < limit; i++) {
-      if (mem[i] !== snap[i] && !(i >= this.mapBase && i < this.mapBase + this.mapLen)) {
-        throw new Error(`restore mismatch at byte ${i} (page ${i >>> PAGE_SHIFT})`);
-      }
+    const ranges: Array<[number, number]> = this.cfg.dirtyTracking
+      ? [[0, this.mapBase], [this.mapBase + this.mapLen, limit]]
+      : [[0, limit]];
+    for (const [a, b] of ranges) {
+      if (Buffer.compare(mem.subarray(a, b), snap.subarray(a, b)) === 0) continue;
+      let i = a;
+      while (mem[i] === snap[i]) i++;
+      throw new Error(`restore mismatch at byte ${i} (page ${i >>> PAGE_SHIFT})`);
     }
   }
 }

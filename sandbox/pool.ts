@@ -51,6 +51,7 @@ export class Pool {
   private readonly queue: Job[] = [];
   private closed = false;
   private consecutiveFatal = 0;
+  private readonly restarts = new Map<string, number>();
   private broken: Error | null = null;
 
   private constructor(private readonly cfg: PoolConfig) {}
@@ -75,6 +76,11 @@ export class Pool {
   /** Boot times (ms) of every instance so far, per worker. */
   bootTimes(): number[][] {
     return this.slots.map((s) => [...s.bootMs]);
+  }
+
+  /** Why interpreter instances were replaced so far (reason -> count): timeouts, traps, recycles, host errors. */
+  restartReasons(): Record<string, number> {
+    return Object.fromEntries(this.restarts);
   }
 
   run(body: Uint8Array, timeoutMs: number): Promise<PoolAnswer> {
@@ -145,6 +151,9 @@ export class Pool {
       slot.bootMs.push(m.bootMs);
       slot.ready = true;
       this.consecutiveFatal = 0;
+    } else if (m.type === "ended") {
+      const reason = m.reason.replace(/\d+/g, "N").slice(0, 120);
+      this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
     } else if (m.type === "result") {
       if (slot.job && m.seq === slot.seq) this.settle(slot, m.reply);
       slot.ready = m.ready;

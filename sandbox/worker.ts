@@ -10,6 +10,7 @@ declare const self: Worker;
 export type WorkerMessage =
   | { type: "ready"; bootMs: number }
   | { type: "result"; seq: number; reply: Reply; ready: boolean }
+  | { type: "ended"; reason: string }
   | { type: "fatal"; error: string };
 
 export interface WorkerInit {
@@ -27,6 +28,7 @@ self.onmessage = (event: MessageEvent<WorkerInit>) => {
       next: (lastSeq) => take(channel, lastSeq),
       done: (seq, reply, ready) => send({ type: "result", seq, reply, ready }),
       ready: (bootMs) => send({ type: "ready", bootMs }),
+      ended: (reason) => send({ type: "ended", reason }),
     }).serveForever();
   } catch (e) {
     send({ type: "fatal", error: e instanceof Error ? e.message : String(e) });
