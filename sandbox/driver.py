@@ -280,19 +280,15 @@ def _equal(a, b):
 
 
 def _judge_deduction(req):
-    try:
-        gold = eval(req['gold'], _fresh())
-    except MemoryError:
-        raise
-    except BaseException as e:
-        return 'ok', None, False, 'gold: ' + _describe(e)
-    try:
-        answer = eval(req['answer'], _fresh())
-    except MemoryError:
-        raise
-    except BaseException as e:
-        return 'ok', None, False, 'answer: ' + _describe(e)
-    return 'ok', None, _equal(gold, answer), None
+    values = []
+    for label in ('gold', 'answer'):
+        try:
+            values.append(eval(req[label], _fresh()))
+        except MemoryError:
+            raise
+        except BaseException as e:
+            return 'ok', None, False, label + ': ' + _describe(e)
+    return 'ok', None, _equal(*values), None
 
 
 def _abduce(code, gold, answer):
@@ -402,11 +398,10 @@ def _boot():
             __import__(m)
         except ImportError:
             pass
-    for _ in range(2):
-        for op, code, inp in _WARMUP:
-            _handle({'op': op, 'code': code, 'input': inp})
-        _handle({'op': 'judge_deduction', 'gold': "{'a': 1}", 'answer': 'dict(a=1)'})
-        _handle({'op': 'judge_abduction', 'code': 'def f(x):\n    return x * 2', 'gold': '4', 'answer': '2'})
+    for op, code, inp in _WARMUP:
+        _handle({'op': op, 'code': code, 'input': inp})
+    _handle({'op': 'judge_deduction', 'gold': "{'a': 1}", 'answer': 'dict(a=1)'})
+    _handle({'op': 'judge_abduction', 'code': 'def f(x):\n    return x * 2', 'gold': '4', 'answer': '2'})
     _CODE_CACHE.clear()
     sys.stdin = None
     gc.collect()

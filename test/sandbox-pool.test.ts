@@ -1,0 +1,37 @@
+// The pool under concurrent load: many requests in flight at once, with timeouts, crashes and memory bombs mixed
+// in; every request is answered exactly once with its own result, and the failures cost the others nothing.
+import { expect, test } from "bun:test";
+import { Executor, type Request, type Status } from "../sandbox/index.ts";
+
+function requestFor(i: number): [Request, Status, string | undefined] {
+  if (i % 100 === 7) return [{ op: "run", code: "def f(x):\n    while True:\n        pass", input: "0" }, "timeout", undefined];
+  if (i % 100 === 13) return [{ op: "run", code: "import os\ndef f(x):\n    os._exit(x)", input: "1" }, "crash", undefined];
+  if (i % 50 === 29) return [{ op: "run", code: "def f(x):\n    return len([0] * 10**9)", input: "0" }, "memory", undefined];
+  if (i % 3 === 0) {
+    return [{ op: "validate", code: "def f(n):\n    return [n, n * n]", input: String(i) }, "ok", `[${i}, ${i * i}]`];
+  }
+  return [{ op: "run", code: "def f(n, k=1):\n    return n * k", input: `${i}, k=${i}` }, "ok", String(i * i)];
+}
+
+test("400 mixed concurrent requests: each answered once with its own result", async () => {
+  await using ex = await Executor.create({ workers: 2, spares: 1, timeoutMs: 500 });
+  const n = 400;
+  const cases = Array.from({ length: n }, (_, i) => requestFor(i));
+  const answered = new Array<number>(n).fill(0);
+  const results = await Promise.all(
+    cases.map(([req], i) =>
+      ex.submit(req).then((r) => {
+        answered[i]!++;
+        return r;
+      }),
+    ),
+  );
+  expect(answered.every((c) => c === 1)).toBe(true);
+  results.forEach((r, i) => {
+    const [, status, output] = cases[i]!;
+    expect({ i, status: r.status, output: r.output }).toEqual({ i, status, output });
+  });
+  const reasons = ex.restartReasons();
+  expect(reasons.timeout).toBe(4);
+  expect(reasons["interpreter exited with code N"]).toBe(4);
+});
