@@ -104,15 +104,15 @@ def _call(g, args):
     return eval(_compile('f(' + args + '\n)', 'eval', '<input>'), g)
 
 
-def _checked_repr(v):
-    s = repr(v)
-    if len(s) > _OUT_CAP:
-        raise _OutputLimit()
-    return s
-
-
 class _OutputLimit(Exception):
     pass
+
+
+def _checked_repr(v, _repr=repr, _len=len, _cap=_OUT_CAP, _limit=_OutputLimit):
+    s = _repr(v)
+    if _len(s) > _cap:
+        raise _limit()
+    return s
 
 
 # ---- AST rules --------------------------------------------------------------------------------------------------
@@ -275,11 +275,32 @@ def _validate(req):
     return 'ok', first, None, None
 
 
-def _equal(a, b):
-    return bool(a == b)
+# The types whose equality is built in. A value produced by solver-side code must be made of exactly these
+# (recursively) before `==` decides a verdict: an object with its own __eq__ could answer True to anything.
+_PLAIN_TYPES = frozenset((int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset, range))
 
 
-def _judge_deduction(req):
+def _plain(value, _type=type, _plain_types=_PLAIN_TYPES, _dict=dict, _containers=(list, tuple, set, frozenset)):
+    """True when `value` and everything inside it have exactly a built-in type (iterative: no recursion limit)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = _type(v)
+        if t not in _plain_types:
+            return False
+        if t is _dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif t in _containers:
+            stack.extend(v)
+    return True
+
+
+def _equal(a, b, _bool=bool):
+    return _bool(a == b)
+
+
+def _judge_deduction(req, _equal=_equal, _plain=_plain, _describe=_describe, _fresh=_fresh):
     values = []
     for label in ('gold', 'answer'):
         try:
@@ -288,38 +309,53 @@ def _judge_deduction(req):
             raise
         except BaseException as e:
             return 'ok', None, False, label + ': ' + _describe(e)
+    if not _COMPAT and not _plain(values[1]):
+        return 'ok', None, False, 'answer: not plain data (a type with its own __eq__)'
     return 'ok', None, _equal(*values), None
 
 
-def _abduce(code, gold, answer):
-    """(correct, error) for `gold == f(answer)` evaluated in the program's globals."""
+def _args(g, text):
+    """The positional and keyword arguments that `f(<text>)` would receive."""
+    return eval(_compile('(lambda *a, **k: (a, k))(' + text + '\n)', 'eval', '<input>'), g)
+
+
+def _abduce(code, gold, answer, answer_is_code, _equal=_equal, _plain=_plain, _describe=_describe, _fresh=_fresh,
+            _args=_args):
+    """(correct, error) for `gold == f(answer)` evaluated in the program's globals. Outside compat mode the
+    solver's side must be plain data: the answer's arguments (abduction) or f's result (induction)."""
     if _COMPAT:
         try:
             return bool(_compat_exec(_compat_compile(code + '\n' + gold + ' == f(' + answer + ')'))), None
         except MemoryError:
             raise
-        except Exception as e:
+        except BaseException as e:
             return False, _last_line_report(e)
     g = _fresh()
     exec(_compile(code, 'exec', '<program>'), g)
     try:
         expected = eval(_compile(gold, 'eval', '<gold>'), g)
-        return _equal(expected, _call(g, answer)), None
+        args, kwargs = _args(g, answer)
+        if not answer_is_code and not _plain((args, kwargs)):
+            return False, 'answer: not plain data (a type with its own __eq__)'
+        value = g['f'](*args, **kwargs)
+        if answer_is_code and not _plain(value):
+            return False, 'answer: f returned a type with its own __eq__'
+        return _equal(expected, value), None
     except (MemoryError, _OutputLimit):
         raise
     except BaseException as e:
         return False, _describe(e)
 
 
-def _judge_abduction(req):
-    correct, err = _abduce(req['code'], req['gold'], req['answer'])
+def _judge_abduction(req, _abduce=_abduce):
+    correct, err = _abduce(req['code'], req['gold'], req['answer'], False)
     return 'ok', None, correct, err
 
 
-def _judge_induction(req):
+def _judge_induction(req, _abduce=_abduce):
     code = ''.join(i + '\n' for i in req['imports']) + req['answer_code']
     for inp, out in req['pairs']:
-        correct, err = _abduce(code, out, inp)
+        correct, err = _abduce(code, out, inp, True)
         if not correct:
             return 'ok', None, False, err
     return 'ok', None, True, None
@@ -357,19 +393,24 @@ def _handle(req):
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
 
 
-def _reply(status, output, correct, error):
-    r = {'s': status}
-    if output is not None:
-        r['o'] = output
-    if correct is not None:
-        r['c'] = correct
-    if error is not None:
-        r['e'] = error
-    try:
-        data = json.dumps(r).encode()
-    except BaseException as e:  # a hostile str subclass in the output, say
-        data = json.dumps({'s': 'error', 'e': 'unreportable result: ' + type(e).__name__}).encode()
-    _WRITE(1, data)
+_STATUS_CODE = {name: i for i, name in enumerate(_CFG['statuses'])}
+
+
+def _field(text, _enc=str.encode, _len=len, _str=str, _type=type, _isinstance=isinstance):
+    """u32 length + UTF-8, or 0xffffffff for an absent field. Only C builtins bound at definition time run here,
+    so a program that replaced json, repr, len or bool in this request cannot forge what the host reads."""
+    if text is None:
+        return b'\xff\xff\xff\xff'
+    if _type(text) is not _str:
+        text = _str.__str__(text) if _isinstance(text, _str) else '<unreportable>'
+    data = _enc(text, 'utf-8', 'surrogatepass')
+    return _len(data).to_bytes(4, 'little') + data
+
+
+def _reply(status, output, correct, error, _codes=_STATUS_CODE, _field=_field, _write=_WRITE, _bytes=bytes):
+    """One write to fd 1: b'AZR1', status index, correct (0, 1, 2 = absent), output field, error field."""
+    head = _bytes((_codes.get(status, _codes['crash']), 2 if correct is None else 1 if correct is True else 0))
+    _write(1, b'AZR1' + head + _field(output) + _field(error))
 
 
 # ---- boot -------------------------------------------------------------------------------------------------------

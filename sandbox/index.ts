@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { DEFAULT_BANNED_IMPORTS, driverPayload, requestProblem, requestTimeout } from "./azr.ts";
 import { compilePython } from "./module.ts";
 import { Pool } from "./pool.ts";
-import type { Request, Result } from "./protocol.ts";
+import { STATUSES, type Request, type Result } from "./protocol.ts";
 
 export * from "./protocol.ts";
 export { DEFAULT_BANNED_IMPORTS } from "./azr.ts";
@@ -127,6 +127,7 @@ export class Executor {
           map_bytes: compiled.maxPages * 16 + 16,
           request_bytes: o.maxRequestBytes,
           pregrow_bytes: pregrowBytes,
+          statuses: STATUSES,
         },
         pristine: o.pristine,
         dirtyTracking: dirty,

@@ -6,7 +6,7 @@
 //   2. restores pristine memory (only the 4 KiB pages the guest or the host wrote, found in the dirty map that the
 //      instrumented stores maintain; or the whole used region when dirty tracking is off),
 //   3. waits for the next request and copies it in.
-import type { Status } from "./protocol.ts";
+import { STATUSES, type Status } from "./protocol.ts";
 import { DIRTY_EXPORT, PAGE_SHIFT } from "./wasm-rewrite.ts";
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
@@ -226,14 +226,34 @@ class InstanceRun {
     this.deadline = performance.now() + req.timeoutMs;
   }
 
+  /** The driver's reply: b"AZR1", status index, correct (0, 1, 2 = absent), then output and error fields. */
   private finish(): Reply {
     if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
-    if (!this.reply) return { s: "crash", e: "no reply from the driver" };
-    try {
-      return JSON.parse(new TextDecoder().decode(this.reply)) as Reply;
-    } catch {
-      return { s: "crash", e: "malformed reply from the driver" };
-    }
+    const b = this.reply;
+    if (!b) return { s: "crash", e: "no reply from the driver" };
+    const malformed: Reply = { s: "crash", e: "malformed reply from the driver" };
+    const status = STATUSES[b[4]!];
+    if (b.length < 6 || b[0] !== 0x41 || b[1] !== 0x5a || b[2] !== 0x52 || b[3] !== 0x31 || !status) return malformed;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const text = new TextDecoder();
+    let pos = 6;
+    const field = (): string | undefined | null => {
+      if (pos + 4 > b.length) return null;
+      const len = dv.getUint32(pos, true);
+      pos += 4;
+      if (len === 0xffffffff) return undefined;
+      if (pos + len > b.length) return null;
+      pos += len;
+      return text.decode(b.subarray(pos - len, pos));
+    };
+    const output = field();
+    const error = field();
+    if (output === null || error === null || pos !== b.length || b[5]! > 2) return malformed;
+    const reply: Reply = { s: status };
+    if (output !== undefined) reply.o = output;
+    if (b[5] !== 2) reply.c = b[5] === 1;
+    if (error !== undefined) reply.e = error;
+    return reply;
   }
 
   private takeSnapshot(): void {

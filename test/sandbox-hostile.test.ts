@@ -57,12 +57,40 @@ const CORPUS: Record<string, Entry> = {
   "driver globals replaced": {
     code: py("import __main__", "__main__._reply = __main__._handle = lambda *a: None", "def f(x):", "    return 1"),
   },
-  "json.dumps replaced (the driver cannot reply)": {
-    code: py("import json", "def f(x):", "    json.dumps = None", "    return 1"),
+  "json and builtins the driver uses replaced": {
+    code: py("import json, builtins", "def f(x):", "    json.dumps = None", "    builtins.len = builtins.bool = None",
+      "    return 1"),
   },
   "builtins dict cleared": { code: py("import builtins", "def f(x):", "    builtins.__dict__.clear()", "    return 1") },
   "forged reply on fd 1": {
-    code: py("import os", "def f(x):", "    os.write(1, b'{\"s\": \"ok\", \"o\": \"forged\"}')", "    return 'real'"),
+    code: py("import os", "def f(x):", "    os.write(1, b'AZR1\\x00\\x02\\x08\\x00\\x00\\x00\\'forged\\'\\xff\\xff\\xff\\xff')",
+      "    return 'real'"),
+  },
+  // --- judge forgery (each must come back ok with correct: false)
+  "deduction answer with its own __eq__": {
+    request: { op: "judge_deduction", code: "def f(x):\n    return x", input: "5", gold: "5",
+      answer: "type('X', (), {'__eq__': lambda s, o: True})()" },
+  },
+  "deduction answer replacing builtins.bool": {
+    request: { op: "judge_deduction", code: "def f(x):\n    return x", input: "5", gold: "5",
+      answer: "(__import__('builtins').__setattr__('bool', lambda x: True), 4)[1]" },
+  },
+  "abduction answer replacing the driver's _equal": {
+    request: { op: "judge_abduction", code: "def f(x):\n    return x", gold: "5",
+      answer: "(setattr(__import__('__main__'), '_equal', lambda *a, **k: True), 4)[1]" },
+  },
+  "abduction answer with its own __eq__ through an identity f": {
+    request: { op: "judge_abduction", code: "def f(x):\n    return x", gold: "5",
+      answer: "type('X', (), {'__eq__': lambda s, o: True})()" },
+  },
+  "induction answer returning its own __eq__": {
+    request: { op: "judge_induction", imports: [], pairs: [["1", "2"], ["3", "4"]],
+      answer_code: py("class X:", "    def __eq__(self, o):", "        return True", "def f(x):", "    return X()") },
+  },
+  "induction answer replacing the driver's _abduce after pair 1": {
+    request: { op: "judge_induction", imports: [], pairs: [["1", "2"], ["3", "5"]],
+      answer_code: py("import __main__", "def f(x):", "    __main__._abduce = lambda *a: (True, None)",
+        "    return x + 1") },
   },
   // --- runaway CPU
   "infinite loop": { code: py("def f(x):", "    while True:", "        pass") },
@@ -153,9 +181,15 @@ const VERDICT: Record<string, Status> = {
   "sys.modules entry replaced": "ok",
   "random.seed set": "ok",
   "driver globals replaced": "ok",
-  "json.dumps replaced (the driver cannot reply)": "crash",
-  "builtins dict cleared": "crash",
+  "json and builtins the driver uses replaced": "ok",
+  "builtins dict cleared": "ok",
   "forged reply on fd 1": "ok",
+  "deduction answer with its own __eq__": "ok",
+  "deduction answer replacing builtins.bool": "ok",
+  "abduction answer replacing the driver's _equal": "ok",
+  "abduction answer with its own __eq__ through an identity f": "ok",
+  "induction answer returning its own __eq__": "ok",
+  "induction answer replacing the driver's _abduce after pair 1": "ok",
   "infinite loop": "timeout",
   "loop swallowing every exception": "timeout",
   "C-level loop sum(range)": "timeout",
@@ -243,6 +277,7 @@ describe("hostile corpus", () => {
       if (r.status === "timeout") expect(r.ms).toBeLessThan(TIMEOUT_MS + 150);
       expect(existsSync(CANARY)).toBe(false);
       if (name === "forged reply on fd 1") expect(r.output).toBe("'real'");
+      if (requestOf(entry).op.startsWith("judge_")) expect(r.correct).toBe(false);
       if (name === "host environment") expect(r.output).toBe("[]");
       const after = await ex.submit(ORDINARY);
       expect(after).toMatchObject({ status: "ok", output: baseline.output });
