@@ -35,3 +35,14 @@ test("400 mixed concurrent requests: each answered once with its own result", as
   expect(reasons.timeout).toBe(4);
   expect(reasons["interpreter exited with code N"]).toBe(4);
 });
+
+test("an interpreter whose memory grew is replaced after answering (pristine and not)", async () => {
+  const grow: Request = { op: "run", code: "def f(n):\n    return len(bytearray(n * 2**20))", input: "100" };
+  const small: Request = { op: "run", code: "def f(n):\n    return n", input: "7" };
+  for (const pristine of [true, false]) {
+    await using ex = await Executor.create({ workers: 1, spares: 0, pristine, recycleMiB: 64 });
+    expect(await ex.submit(grow)).toMatchObject({ status: "ok", output: String(100 * 2 ** 20) });
+    expect(await ex.submit(small)).toMatchObject({ status: "ok", output: "7" });
+    expect(ex.restartReasons()).toEqual({ recycled: 1 });
+  }
+});
