@@ -90,6 +90,12 @@ function resolveOptions(o: ExecutorOptions): Resolved {
   int("maxRequestBytes", 1024, 256 * MiB);
   int("recycleMiB", 16, r.memoryMiB);
   int("graceMs", 0, 600_000);
+  if (r.maxRequestBytes > (r.memoryMiB * MiB) / 8) {
+    throw new Error(
+      `sandbox: option maxRequestBytes (${r.maxRequestBytes}) must be at most memoryMiB / 8 ` +
+        `(${(r.memoryMiB * MiB) / 8} bytes): the driver preallocates its request buffer inside the memory cap`,
+    );
+  }
   if (!Array.isArray(r.bannedImports) || r.bannedImports.some((w) => typeof w !== "string" || w === "")) {
     throw new Error("sandbox: option bannedImports must be an array of non-empty strings");
   }

@@ -155,6 +155,16 @@ describe("host misuse", () => {
       expect(r.error).toContain("malformed request");
     }
   });
+  test.each([
+    [{ workers: 0 }, "workers"],
+    [{ timeoutMs: 1.5 }, "timeoutMs"],
+    [{ memoryMiB: 32 }, "memoryMiB"],
+    [{ hashSeed: -1 }, "hashSeed"],
+    [{ maxRequestBytes: 64 * 2 ** 20 }, "maxRequestBytes"],
+    [{ bannedImports: [""] }, "bannedImports"],
+  ])("bad option %p is refused up front, naming %s", async (opts, name) => {
+    expect(Executor.create(opts)).rejects.toThrow(`option ${name}`);
+  });
   test("submit after close rejects", async () => {
     const e = await Executor.create({ workers: 1 });
     await e.close();
