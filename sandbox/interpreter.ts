@@ -95,7 +95,8 @@ class InstanceRun {
   private outputExceeded = false;
   private readonly stderr: Uint8Array[] = [];
   private snapshot: Uint8Array | null = null;
-  private usedEnd = 0;
+  /** Full-restore mode: the byte ranges copied back (all memory but the free top of the pre-grown heap). */
+  private restoreRanges: Array<[number, number]> = [];
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -260,18 +261,34 @@ class InstanceRun {
     if (this.cfg.dirtyTracking) new Uint8Array(this.memory.buffer, this.mapBase, this.mapLen).fill(0);
     this.snapshot = new Uint8Array(this.memory.buffer).slice();
     if (this.cfg.dirtyTracking) return;
-    // Without a dirty map, restore up to the last non-zero 64 KiB: above it is the free top of the pre-grown heap.
-    const words = new BigUint64Array(this.snapshot.buffer);
-    let i = words.length;
-    while (i > 0 && words[i - 1] === 0n) i--;
-    this.usedEnd = Math.min(this.snapshot.length, Math.ceil((i * 8) / PAGE + 1) * PAGE);
+    // Without a dirty map, skip the longest all-zero run of pages: the freed pre-grown heap (dlmalloc's top chunk,
+    // whose contents nothing reads; calloc clears what it hands out). The rest is copied back every time.
+    const snap = this.snapshot;
+    const pages = snap.length >>> PAGE_SHIFT;
+    const zero = (p: number) => {
+      const w = new BigUint64Array(snap.buffer, p * PAGE, PAGE / 8);
+      for (let i = 0; i < w.length; i++) if (w[i] !== 0n) return false;
+      return true;
+    };
+    let best: [number, number] = [pages, pages];
+    for (let p = 0; p < pages; ) {
+      if (!zero(p)) {
+        p++;
+        continue;
+      }
+      let q = p;
+      while (q < pages && zero(q)) q++;
+      if (q - p > best[1] - best[0]) best = [p, q];
+      p = q;
+    }
+    this.restoreRanges = [[0, best[0] * PAGE], [best[1] * PAGE, snap.length]];
   }
 
   private restore(): void {
     const snap = this.snapshot!;
     const mem = new Uint8Array(this.memory.buffer);
     if (!this.cfg.dirtyTracking) {
-      mem.set(snap.subarray(0, this.usedEnd));
+      for (const [a, b] of this.restoreRanges) mem.set(snap.subarray(a, b), a);
     } else {
       const pages = snap.length >>> PAGE_SHIFT;
       // Copy the marks out first: the map lives in guest memory, and restoring its own pages would erase them.
@@ -297,10 +314,9 @@ class InstanceRun {
 
   /** Byte-exact check of the restore (tests): everything but the dirty map itself equals the snapshot. */
   private verify(mem: Uint8Array, snap: Uint8Array): void {
-    const limit = this.cfg.dirtyTracking ? snap.length : this.usedEnd;
     const ranges: Array<[number, number]> = this.cfg.dirtyTracking
-      ? [[0, this.mapBase], [this.mapBase + this.mapLen, limit]]
-      : [[0, limit]];
+      ? [[0, this.mapBase], [this.mapBase + this.mapLen, snap.length]]
+      : this.restoreRanges;
     for (const [a, b] of ranges) {
       if (Buffer.compare(mem.subarray(a, b), snap.subarray(a, b)) === 0) continue;
       let i = a;
