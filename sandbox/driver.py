@@ -1,11 +1,11 @@
 # The serving loop that runs inside python.wasm (`python -S -s -P -c <this> <config json>`; not -I, which would
-# ignore PYTHONHASHSEED), one per interpreter instance, for the instance's whole life. Boot (imports + warm-up) costs about 100-300 ms; a request costs what the
-# program costs plus ~50-150 us. Requests arrive on fd 0 as <u32 length><json>; the reply is ONE os.write to fd 1
-# (the host keeps only the last fd-1 write of a request). Program prints go to fd 2, which the host counts against
-# the output cap and discards.
+# ignore PYTHONHASHSEED), one per interpreter instance, for the instance's whole life. Boot (imports + warm-up)
+# costs about 100-200 ms; a request costs what the program costs plus ~50-150 us. Requests arrive on fd 0 as
+# <u32 length><json>; the reply is ONE os.write to fd 1 of a small binary frame (_reply; the host keeps only the
+# last fd-1 write of a request). Program prints go to fd 2, which the host counts against the output cap and drops.
 #
 # Pristine state: the host snapshots linear memory at the first request boundary and puts back every page written
-# since, at every later boundary. Pitfalls that make that safe (see docs/sandbox-study.md §3):
+# since, at every later boundary. Pitfalls that make that safe (see ../shared/docs/sandbox-study.md §3):
 #   - the boundary read is `_READ(_HDRV)`: a preallocated memoryview and a pre-bound method, so the wasm stack at the
 #     call site holds no pointer that differs between requests; it returns 4, a cached small int;
 #   - warm-up and lazy initialisation (ast types, regex caches, imports) happen before the snapshot;

@@ -30,7 +30,7 @@ export interface InterpreterConfig {
   /** Non-pristine mode: reboot when linear memory exceeds this (memory never shrinks). */
   recycleBytes: number;
   bootTimeoutMs: number;
-  /** Tests: after every restore compare all of memory with the snapshot (slow). */
+  /** Tests: after every restore compare all of memory with the snapshot (a ~48 MiB memcmp per request). */
   verifyRestore: boolean;
 }
 
