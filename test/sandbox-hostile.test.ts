@@ -274,7 +274,7 @@ describe("hostile corpus", () => {
     test(name, async () => {
       const r = await ex.submit(requestOf(entry));
       expect({ name, status: r.status, error: r.error }).toMatchObject({ name, status: VERDICT[name] });
-      if (r.status === "timeout") expect(r.ms).toBeLessThan(TIMEOUT_MS + 150);
+      if (r.status === "timeout") expect(r.ms).toBeLessThan(TIMEOUT_MS + 1000); // stopped, not merely abandoned
       expect(existsSync(CANARY)).toBe(false);
       if (name === "forged reply on fd 1") expect(r.output).toBe("'real'");
       if (requestOf(entry).op.startsWith("judge_")) expect(r.correct).toBe(false);
