@@ -447,8 +447,7 @@ def _boot():
     sys.stdin = None
     gc.collect()
     pad = bytearray(int(_CFG['pregrow_bytes']))  # grow the heap now, so programs do not need memory.grow
-    del pad
-    gc.collect()
+    del pad  # freed by refcount: no second collection needed
     gc.freeze()
 
 
