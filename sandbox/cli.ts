@@ -1,0 +1,128 @@
+// `bun run executor <serve|batch> [options]`: the executor as a process — a msgpack RPC server (stdio or TCP) or a
+// JSON-lines batch filter. Options are checked before any interpreter starts; a bad one exits 2 with its name.
+import { Executor, type ExecutorOptions } from "./index.ts";
+import { runBatch } from "./batch.ts";
+import { listen, serveStdio } from "./rpc-server.ts";
+
+const USAGE = `usage:
+  bun run executor serve --stdio [options]              msgpack RPC on stdin/stdout (sandbox/PROTOCOL.md)
+  bun run executor serve --listen HOST:PORT [options]   msgpack RPC over TCP (PORT 0 = any free port, printed)
+  bun run executor batch [options] < in.jsonl > out.jsonl
+      one JSON request per line {"id", "op", ...}; one result per line {"id","status","output"?,"correct"?,"error"?,"ms"}, same order
+options:
+  --workers N        interpreters (default: cores)        --spares N        standby interpreters (default 1)
+  --timeout-ms MS    deadline per program (10000)         --memory-mib MIB  memory cap per interpreter (256)
+  --output-bytes N   printed-output / repr cap (1 MiB)    --hash-seed N     PYTHONHASHSEED (0)
+  --random-seed N    guest random_get seed (0)            --no-pristine     keep interpreter state between requests
+  --compat           the reference executor's quirks      --single-def      validate: exactly one def
+  --window N         batch: requests in flight (workers × 8)
+  --progress         batch: a progress line on stderr`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  command: "serve" | "batch";
+  stdio: boolean;
+  listen?: { host: string; port: number };
+  window?: number;
+  progress: boolean;
+  options: ExecutorOptions;
+}
+
+const INT_FLAGS: Record<string, keyof ExecutorOptions | "window"> = {
+  "--workers": "workers",
+  "--spares": "spares",
+  "--timeout-ms": "timeoutMs",
+  "--memory-mib": "memoryMiB",
+  "--output-bytes": "outputBytes",
+  "--hash-seed": "hashSeed",
+  "--random-seed": "randomSeed",
+  "--window": "window",
+};
+
+export function parseArgs(argv: string[]): Parsed {
+  const [command, ...rest] = argv;
+  if (command !== "serve" && command !== "batch") {
+    throw new UsageError(command === undefined ? "missing command" : `unknown command "${command}"`);
+  }
+  const p: Parsed = { command, stdio: false, progress: false, options: {} };
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i];
+    const value = () => {
+      const v = rest[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag in INT_FLAGS) {
+      const raw = value();
+      if (!/^\d+$/.test(raw)) throw new UsageError(`${flag} takes a whole number, got "${raw}"`);
+      const key = INT_FLAGS[flag];
+      if (key === "window") p.window = Number(raw);
+      else (p.options as Record<string, number>)[key] = Number(raw);
+    } else if (flag === "--no-pristine") p.options.pristine = false;
+    else if (flag === "--compat") p.options.compat = true;
+    else if (flag === "--single-def") p.options.requireSingleDef = true;
+    else if (flag === "--progress") p.progress = true;
+    else if (flag === "--stdio" && command === "serve") p.stdio = true;
+    else if (flag === "--listen" && command === "serve") {
+      const raw = value();
+      const m = /^(.+):(\d+)$/.exec(raw);
+      if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen takes HOST:PORT, got "${raw}"`);
+      p.listen = { host: m[1], port: Number(m[2]) };
+    } else throw new UsageError(`unknown option "${flag}" for ${command}`);
+  }
+  if (command === "serve" && p.stdio === (p.listen !== undefined)) {
+    throw new UsageError("serve needs exactly one of --stdio or --listen HOST:PORT");
+  }
+  if (p.window !== undefined && p.window < 1) throw new UsageError("--window must be at least 1");
+  return p;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  let p: Parsed;
+  let ex: Executor;
+  try {
+    p = parseArgs(argv);
+    ex = await Executor.create(p.options);
+  } catch (e) {
+    console.error(`executor: ${(e as Error).message}\n${e instanceof UsageError ? USAGE : ""}`);
+    return 2;
+  }
+  try {
+    if (p.command === "batch") {
+      const started = performance.now();
+      const counts = await runBatch(ex, process.stdin, (line) => process.stdout.write(line), {
+        window: p.window ?? ex.workers * 8,
+        progress: p.progress
+          ? (c) => {
+              if (c.lines % 100 === 0) {
+                const rate = c.lines / ((performance.now() - started) / 1000);
+                process.stderr.write(`\rexecutor batch: ${c.lines} done, ${rate.toFixed(0)}/s`);
+              }
+            }
+          : undefined,
+      });
+      if (p.progress) process.stderr.write(`\rexecutor batch: ${counts.lines} done ${JSON.stringify(counts.byStatus)}\n`);
+    } else if (p.stdio) {
+      await serveStdio(ex);
+    } else {
+      const server = await listen(ex, p.listen!.host, p.listen!.port);
+      const addr = server.address();
+      console.error(`executor: listening on ${typeof addr === "object" && addr ? `${addr.address}:${addr.port}` : addr}`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      server.close();
+    }
+  } finally {
+    await ex.close();
+  }
+  return 0;
+}
+
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));
