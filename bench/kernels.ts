@@ -6,7 +6,6 @@
 // Bounds: fp32 peak of the adapter (software: cores × clock × 32 flop/cycle, i.e. two 8-lane FMA units, the code
 // lavapipe emits; GPU: a table of vendor figures) and, for memory-bound ops, the copy bandwidth that the baseline
 // script measures on the same device.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "bun";
@@ -32,6 +31,7 @@ import {
   type MatmulVariant,
 } from "../kernels/index.ts";
 import { TORCH_PYTHON } from "../test/support/torch.ts";
+import { printTable, writeResult } from "./report.ts";
 
 type Unit = "GFLOP/s" | "GB/s";
 
@@ -396,23 +396,21 @@ export async function main(args: string[]): Promise<void> {
       torchBest ? `${(r.wgsl / torchBest).toFixed(2)}×` : "—",
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((s, i) => (i === 0 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join("  ");
   console.log(`adapter: ${gpu.description}`);
   console.log(`baselines: numpy ${base.machine.numpy ?? "—"}, torch ${base.machine.torch ?? "—"}${base.machine.cuda_device ? `, CUDA ${base.machine.cuda_device} (fp32, TF32 off)` : ""}`);
   console.log(
     `bounds: ${fmt(flopBound)} GFLOP/s fp32 peak (${gpu.isSoftware ? `${cpus().length} cores × 32 flop/cycle` : "vendor figure"}), ` +
       `${fmt(byteBound === undefined ? undefined : byteBound / 1e9)} GB/s copy bandwidth (measured)`,
   );
-  console.log(line(header));
-  for (const row of table) console.log(line(row));
+  printTable(header, table);
 
-  const dir = join(import.meta.dir, "results");
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `kernels-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({ date: new Date().toISOString(), adapter: gpu.description, software: gpu.isSoftware, cpus: cpus().length, baselines: base.machine, rows }, null, 2),
-  );
+  const file = writeResult("kernels", {
+    date: new Date().toISOString(),
+    adapter: gpu.description,
+    software: gpu.isSoftware,
+    cpus: cpus().length,
+    baselines: base.machine,
+    rows,
+  });
   console.log(`wrote ${file}`);
 }

@@ -1,0 +1,156 @@
+// `bun run bench executor [--quick]`: executor throughput on the reference system's seed programs, side by side in
+// one run with native CPython (unsafe warm exec in fresh dicts; a subprocess per call) and the reference design
+// (one forked pebble worker, serial, spec §3). Two workloads: `run` (f(input) for each seed program) and `azr-step`
+// (per program: validation, 8 graded deduction answers, 10 induction inputs). Also the cost of a timeout.
+import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "bun";
+import { Executor, type ExecutorOptions, type Request } from "../sandbox/index.ts";
+import { TORCH_PYTHON as DEBIAN_PYTHON } from "../test/support/torch.ts";
+import { printTable, writeResult } from "./report.ts";
+
+const SEED = join(import.meta.dir, "../../shared/data/azr-seed");
+
+interface Job {
+  requests: Request[]; // what our executor is asked
+  texts: string[]; // the same calls as the reference executor's templates (last line evaluated)
+}
+
+interface Measured {
+  name: string;
+  workload: string;
+  perSecond: number; // jobs (programs) per second, median pass
+  calls: number; // calls per job, for calls/s
+  p50: number;
+  p99: number;
+}
+
+const readJsonl = (file: string): Array<Record<string, unknown>> =>
+  readFileSync(join(SEED, file), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+
+const py = (s: string) => JSON.stringify(s); // a JSON string literal is a Python string literal
+
+function workloads(n: number): Record<string, Job[]> {
+  const io = readJsonl("7b_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; input: string; output: string }>;
+  const ind = readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; inputs: string[] }>;
+  const run = io.map((p) => ({
+    requests: [{ op: "run", code: p.snippet, input: p.input } as Request],
+    texts: [`${p.snippet}\nrepr(f(${p.input}))`],
+  }));
+  const step = io.map((p, i) => {
+    const answers = Array.from({ length: 8 }, (_, k) => (k % 2 ? p.output : "None"));
+    const inputs = ind[i % ind.length].inputs.slice(0, 10);
+    const code = ind[i % ind.length].snippet;
+    return {
+      requests: [
+        { op: "validate", code: p.snippet, input: p.input } as Request,
+        ...answers.map((a) => ({ op: "judge_deduction", code: p.snippet, input: p.input, gold: p.output, answer: a }) as Request),
+        ...inputs.map((x) => ({ op: "run", code, input: x }) as Request),
+      ],
+      texts: [
+        `${p.snippet}\nrepr(f(${p.input}))`,
+        `${p.snippet}\nrepr(f(${p.input}))`,
+        ...answers.map((a) => `${p.snippet}\neval(${py(p.output)}) == eval(${py(a)})`),
+        ...inputs.map((x) => `${code}\nrepr(f(${x}))`),
+      ],
+    };
+  });
+  return { run, "azr-step": step };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+/** Every job of a pass submitted at once; latency = a job's service time inside the executor (queueing excluded). */
+async function measurePool(name: string, options: ExecutorOptions, jobs: Record<string, Job[]>, warm: number, passes: number): Promise<Measured[]> {
+  await using ex = await Executor.create(options);
+  const out: Measured[] = [];
+  for (const [workload, list] of Object.entries(jobs)) {
+    const rates: number[] = [];
+    let latency: number[] = [];
+    for (let pass = 0; pass < warm + passes; pass++) {
+      const t0 = performance.now();
+      const results = await Promise.all(list.map((j) => Promise.all(j.requests.map((r) => ex.submit(r)))));
+      const s = (performance.now() - t0) / 1000;
+      if (pass >= warm) rates.push(list.length / s);
+      latency = results.map((rs) => rs.reduce((a, r) => a + r.ms, 0));
+    }
+    out.push({ name, workload, perSecond: median(rates), calls: list[0].requests.length, p50: pct(latency, 0.5), p99: pct(latency, 0.99) });
+    process.stderr.write(`  ${name} ${workload}: ${median(rates).toFixed(0)} programs/s\n`);
+  }
+  return out;
+}
+
+function measureNative(name: string, python: string, mode: string, jobs: Record<string, Job[]>, passes: number, only?: string, limit?: number): Measured[] {
+  const out: Measured[] = [];
+  for (const [workload, all] of Object.entries(jobs)) {
+    if (only && workload !== only) continue;
+    const list = all.slice(0, limit);
+    const proc = spawnSync([python, join(import.meta.dir, "executor-baselines.py")], {
+      stdin: Buffer.from(JSON.stringify({ mode, passes, jobs: list.map((j) => j.texts) })),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    if (proc.exitCode !== 0) throw new Error(`${name} baseline failed:\n${proc.stderr.toString()}`);
+    const r: { seconds: number[]; latency_ms: number[] } = JSON.parse(proc.stdout.toString());
+    const rate = median(r.seconds.slice(passes > 1 ? 1 : 0).map((s) => list.length / s));
+    out.push({ name, workload, perSecond: rate, calls: list[0].texts.length, p50: pct(r.latency_ms, 0.5), p99: pct(r.latency_ms, 0.99) });
+    process.stderr.write(`  ${name} ${workload}: ${rate.toFixed(0)} programs/s\n`);
+  }
+  return out;
+}
+
+/** Deadline → the next result from the same (single) worker: a spinning program, then a trivial one. */
+async function timeoutCost(spares: number, deadlineMs: number): Promise<number> {
+  await using ex = await Executor.create({ workers: 1, spares, timeoutMs: deadlineMs });
+  const costs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const spin = ex.submit({ op: "run", code: "def f():\n    while True:\n        pass", input: "" });
+    const next = ex.submit({ op: "run", code: "def f():\n    return 1", input: "" });
+    const [s] = await Promise.all([spin, next]);
+    if (s.status !== "timeout") throw new Error(`timeout probe answered ${s.status}`);
+    costs.push(performance.now() - t0 - deadlineMs);
+  }
+  return median(costs);
+}
+
+export async function main(args: string[]): Promise<void> {
+  const quick = args.includes("--quick");
+  const n = quick ? 64 : 256;
+  const warm = quick ? 2 : 4;
+  const passes = 3;
+  const cores = availableParallelism();
+  const jobs = workloads(n);
+  const native = process.env.AZR_NATIVE_PYTHON ?? DEBIAN_PYTHON;
+  process.stderr.write(`bench executor: ${n} seed programs (7b_seed_io + 7b_code_f_seed_io), ${cores} cores\n`);
+
+  const rows: Measured[] = [
+    ...(await measurePool("pool pristine, 1 worker", { workers: 1, spares: 0 }, jobs, warm, passes)),
+    ...(await measurePool(`pool pristine, ${cores} workers`, { workers: cores }, jobs, warm, passes)),
+    ...(await measurePool("pool not pristine, 1 worker", { workers: 1, spares: 0, pristine: false }, jobs, warm, passes)),
+    ...(await measurePool(`pool not pristine, ${cores} workers`, { workers: cores, pristine: false }, jobs, warm, passes)),
+    ...measureNative("native warm exec (unsafe)", native, "warm", jobs, passes + 1),
+    ...measureNative("native subprocess per call", native, "subprocess", jobs, 1, "run", 32),
+    ...measureNative("reference: pebble, 1 worker", DEBIAN_PYTHON, "pebble", jobs, passes + 1),
+  ];
+  const deadline = 1000;
+  const cost = { spare: await timeoutCost(1, deadline), noSpare: await timeoutCost(0, deadline) };
+
+  const ref = (w: string) => rows.find((r) => r.workload === w && r.name.startsWith("reference"))!.perSecond;
+  const unsafe = (w: string) => rows.find((r) => r.workload === w && r.name.startsWith("native warm"))!.perSecond;
+  const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+  printTable(
+    ["executor", "workload", "programs/s", "calls/s", "p50 ms", "p99 ms", "× reference", "× native warm"],
+    rows.map((r) => [r.name, r.workload, f(r.perSecond), f(r.perSecond * r.calls), r.p50.toFixed(2), r.p99.toFixed(2), `${(r.perSecond / ref(r.workload)).toFixed(2)}×`, `${(r.perSecond / unsafe(r.workload)).toFixed(2)}×`]),
+  );
+  console.log("latency: pool = a program's service time inside the executor (all submitted at once); native = serial wall time");
+  console.log(`timeout cost (deadline ${deadline} ms → next result from that worker): ${cost.spare.toFixed(0)} ms with a spare, ${cost.noSpare.toFixed(0)} ms without (target ≤ 200 ms)`);
+  const best = (w: string) => rows.find((r) => r.workload === w && r.name === `pool pristine, ${cores} workers`)!.perSecond;
+  for (const w of Object.keys(jobs)) {
+    console.log(`targets, ${w}: pristine all cores ${(best(w) / ref(w)).toFixed(2)}× reference (target ≥ 3×), ${(best(w) / unsafe(w)).toFixed(2)}× unsafe native warm exec (target ≥ 0.5×)`);
+  }
+  const file = writeResult("executor", { date: new Date().toISOString(), cores, programs: n, quick, rows, timeoutCostMs: cost, deadlineMs: deadline });
+  console.log(`wrote ${file}`);
+}
