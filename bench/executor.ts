@@ -2,8 +2,8 @@
 // one run with native CPython (unsafe warm exec in fresh dicts; a subprocess per call) and the reference design
 // (one forked pebble worker, serial, spec §3). Two workloads: `run` (f(input) for each seed program) and `azr-step`
 // (per program: validation, 8 graded deduction answers, 10 induction inputs). Also the cost of a timeout.
-import { availableParallelism } from "node:os";
-import { readFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "bun";
 import { Executor, type ExecutorOptions, type Request } from "../sandbox/index.ts";
@@ -87,11 +87,15 @@ function measureNative(name: string, python: string, mode: string, jobs: Record<
   for (const [workload, all] of Object.entries(jobs)) {
     if (only && workload !== only) continue;
     const list = all.slice(0, limit);
+    // Native runs are not sandboxed and some seed programs write files: give them a scratch directory.
+    const scratch = mkdtempSync(join(tmpdir(), "azr-bench-native-"));
     const proc = spawnSync([python, join(import.meta.dir, "executor-baselines.py")], {
+      cwd: scratch,
       stdin: Buffer.from(JSON.stringify({ mode, passes, jobs: list.map((j) => j.texts) })),
       stdout: "pipe",
       stderr: "pipe",
     });
+    rmSync(scratch, { recursive: true, force: true });
     if (proc.exitCode !== 0) throw new Error(`${name} baseline failed:\n${proc.stderr.toString()}`);
     const r: { seconds: number[]; latency_ms: number[] } = JSON.parse(proc.stdout.toString());
     const rate = median(r.seconds.slice(passes > 1 ? 1 : 0).map((s) => list.length / s));
