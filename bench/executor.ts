@@ -150,6 +150,7 @@ export async function main(args: string[]): Promise<void> {
     rows.map((r) => [r.name, r.workload, f(r.perSecond), f(r.perSecond * r.calls), r.p50.toFixed(2), r.p99.toFixed(2), `${(r.perSecond / ref(r.workload)).toFixed(2)}×`, `${(r.perSecond / unsafe(r.workload)).toFixed(2)}×`]),
   );
   console.log("latency: pool = a program's service time inside the executor (all submitted at once); native = serial wall time");
+  console.log("each timed pass repeats the warm-up's programs, so the pools' compiled-code caches are warm (as when AZR re-runs a program)");
   console.log(`timeout cost (deadline ${deadline} ms → next result from that worker): ${cost.spare.toFixed(0)} ms with a spare, ${cost.noSpare.toFixed(0)} ms without (target ≤ 200 ms)`);
   const best = (w: string) => rows.find((r) => r.workload === w && r.name === `pool pristine, ${cores} workers`)!.perSecond;
   for (const w of Object.keys(jobs)) {

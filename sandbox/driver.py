@@ -10,7 +10,7 @@
 #     call site holds no pointer that differs between requests; it returns 4, a cached small int;
 #   - warm-up and lazy initialisation (ast types, regex caches, imports) happen before the snapshot;
 #   - the heap is pre-grown so ordinary programs never call memory.grow (growth means the host recycles us).
-import sys, builtins, gc, json, ast, re, io, os
+import sys, builtins, gc, json, ast, re, io, os, marshal, binascii
 from _io import FileIO
 
 _CFG = json.loads(sys.argv[1])
@@ -361,7 +361,15 @@ def _judge_induction(req, _abduce=_abduce):
     return 'ok', None, True, None
 
 
+def _compile_only(req):
+    """Host-internal op: compile and marshal, running nothing of the program. In pristine mode the host keeps the
+    result and ships it with later requests for the same program (`precompiled`), which then skip the compiler."""
+    code = compile(req['code'], '<program>', 'exec')
+    return 'ok', binascii.b2a_base64(marshal.dumps(code), newline=False).decode('ascii'), None, None
+
+
 _OPS = {
+    'compile': _compile_only,
     'run': _run,
     'validate': _validate,
     'judge_deduction': _judge_deduction,
@@ -376,6 +384,9 @@ def _handle(req):
         return 'invalid', None, None, 'unknown op %r' % (req.get('op'),)
     sys.stdout = sys.stderr = _SINK
     try:
+        pre = req.get('precompiled')
+        if pre is not None:
+            _CODE_CACHE[(req['code'], 'exec')] = marshal.loads(binascii.a2b_base64(pre))
         return op(req)
     except _Invalid as e:
         return 'invalid', None, None, str(e)

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { DEFAULT_BANNED_IMPORTS, driverPayload, requestProblem, requestTimeout } from "./azr.ts";
 import { compilePython } from "./module.ts";
 import { Pool } from "./pool.ts";
+import { CodeCache } from "./code-cache.ts";
 import { STATUSES, type Request, type Result } from "./protocol.ts";
 
 export * from "./protocol.ts";
@@ -104,11 +105,22 @@ function resolveOptions(o: ExecutorOptions): Resolved {
 
 export class Executor {
   private closed = false;
+  /** Pristine, non-compat mode only: the marshalled code of programs seen more than once (code-cache.ts). */
+  private readonly codeCache: CodeCache | null;
 
   private constructor(
     private readonly pool: Pool,
     readonly options: Readonly<Resolved>,
-  ) {}
+  ) {
+    this.codeCache = options.pristine && !options.compat ? new CodeCache((code) => this.compileOnly(code)) : null;
+  }
+
+  private async compileOnly(code: string): Promise<string | null> {
+    const body = new TextEncoder().encode(JSON.stringify({ op: "compile", code }));
+    if (body.length > this.options.maxRequestBytes) return null;
+    const { reply } = await this.pool.run(body, this.options.timeoutMs);
+    return reply.s === "ok" && typeof reply.o === "string" ? reply.o : null;
+  }
 
   static async create(options: ExecutorOptions = {}): Promise<Executor> {
     const o = resolveOptions(options);
@@ -153,7 +165,14 @@ export class Executor {
     if (this.closed) throw new Error("sandbox: submit() on a closed Executor");
     const problem = requestProblem(req);
     if (problem) return { status: "invalid", error: `malformed request: ${problem}`, ms: 0 };
-    const body = new TextEncoder().encode(JSON.stringify(driverPayload(req)));
+    const payload = driverPayload(req);
+    let body = new TextEncoder().encode(JSON.stringify(payload));
+    if (this.codeCache && (req.op === "run" || req.op === "judge_abduction") && body.length <= this.options.maxRequestBytes) {
+      const marshalled = await this.codeCache.lookup(req.code);
+      const withCode = marshalled === undefined ? body : new TextEncoder().encode(JSON.stringify({ ...payload, precompiled: marshalled }));
+      // A program too large to travel with its code object always goes without it: one path per program.
+      if (withCode.length <= this.options.maxRequestBytes) body = withCode;
+    }
     if (body.length > this.options.maxRequestBytes) {
       return {
         status: "invalid",
