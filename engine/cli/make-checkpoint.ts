@@ -1,0 +1,57 @@
+// `bun run make-checkpoint --out DIR [--preset tiny|25m|qwen2.5-0.5b] [--arch qwen2|llama] [--hidden N] [--layers N]
+//   [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--untied] [--no-bias] [--seed S] [--dtype f32|bf16|f16]`
+// Writes a random-init checkpoint in Hugging Face format. Exit codes: 0 written, 2 bad flag, 1 other.
+import { parseArgs } from "node:util";
+import { makeCheckpoint, type CheckpointSpec, parameterCount, type PresetName } from "../model/index.ts";
+import { readConfig } from "../model/index.ts";
+
+const INT_FLAGS = { hidden: "hidden", layers: "layers", heads: "heads", "kv-heads": "kvHeads", intermediate: "intermediate", vocab: "vocabSize", seed: "seed" } as const;
+
+function toInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${flag} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      out: { type: "string" }, preset: { type: "string" }, arch: { type: "string" }, dtype: { type: "string" },
+      tokenizer: { type: "string" }, untied: { type: "boolean" }, "no-bias": { type: "boolean" },
+      ...Object.fromEntries(Object.keys(INT_FLAGS).map((k) => [k, { type: "string" as const }])),
+    },
+  });
+  if (typeof values.out !== "string") throw new UsageError("--out DIR is required");
+  const spec: CheckpointSpec = { seed: 0 };
+  for (const [flag, key] of Object.entries(INT_FLAGS)) {
+    const raw = values[flag as keyof typeof values];
+    if (typeof raw === "string") (spec as unknown as Record<string, number>)[key] = toInt(flag, raw);
+  }
+  if (values.preset !== undefined) spec.preset = values.preset as PresetName;
+  if (values.arch !== undefined) {
+    if (values.arch !== "qwen2" && values.arch !== "llama") throw new UsageError(`--arch must be qwen2 or llama`);
+    spec.architecture = values.arch;
+    spec.qkvBias = values.arch === "qwen2";
+  }
+  if (values.untied) spec.tiedEmbeddings = false;
+  if (values["no-bias"]) spec.qkvBias = false;
+  if (values.dtype !== undefined) spec.dtype = values.dtype as CheckpointSpec["dtype"];
+  if (typeof values.tokenizer === "string") spec.tokenizer = values.tokenizer;
+  return { out: values.out, spec };
+}
+
+if (import.meta.main) {
+  try {
+    const { out, spec } = parseSpec(process.argv.slice(2));
+    await makeCheckpoint(out, spec);
+    const config = readConfig(out);
+    console.log(`wrote ${out}: ${config.architecture}, ${(parameterCount(config) / 1e6).toFixed(2)}M parameters`);
+  } catch (err) {
+    console.error(`make-checkpoint: ${(err as Error).message}`);
+    process.exit(err instanceof UsageError || (err as Error).name === "TypeError" ? 2 : 1);
+  }
+}

@@ -1,0 +1,142 @@
+// Safetensors files (single or sharded by model.safetensors.index.json): read as f32, written as f32/bf16/f16.
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export type DiskDtype = "F32" | "BF16" | "F16";
+export interface NamedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+export type TensorMap = Map<string, NamedTensor>;
+
+export const SINGLE_FILE = "model.safetensors";
+export const INDEX_FILE = "model.safetensors.index.json";
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+const WIDTH: Record<DiskDtype, number> = { F32: 4, BF16: 2, F16: 2 };
+
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+function decode(entry: HeaderEntry, bytes: Uint8Array, name: string, file: string): Float32Array {
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  const width = WIDTH[entry.dtype as DiskDtype];
+  if (width === undefined) throw new Error(`${file}: tensor "${name}" has unsupported dtype ${entry.dtype} (F32, BF16, F16)`);
+  if (bytes.length !== count * width) {
+    throw new Error(`${file}: tensor "${name}" holds ${bytes.length} bytes, shape ${JSON.stringify(entry.shape)} needs ${count * width}`);
+  }
+  const copy = new Uint8Array(bytes); // its own aligned buffer (Buffer.slice would be a view of the whole file)
+  if (entry.dtype === "F32") return new Float32Array(copy.buffer);
+  const halves = new Uint16Array(copy.buffer);
+  const out = new Float32Array(count);
+  if (entry.dtype === "BF16") {
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
+  } else {
+    for (let i = 0; i < count; i++) out[i] = f16ToF32(halves[i]!);
+  }
+  return out;
+}
+
+function readFile(path: string, into: TensorMap): void {
+  const buf = readFileSync(path);
+  if (buf.length < 8) throw new Error(`${path}: shorter than the 8-byte header length`);
+  const headerLen = Number(buf.readBigUInt64LE(0));
+  if (headerLen > buf.length - 8) throw new Error(`${path}: header length ${headerLen} runs past the end of the file`);
+  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString("utf8")) as Record<string, HeaderEntry>;
+  const base = 8 + headerLen;
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const [start, end] = entry.data_offsets;
+    into.set(name, { shape: entry.shape, data: decode(entry, buf.subarray(base + start, base + end), name, path) });
+  }
+}
+
+/** All tensors of a checkpoint directory, converted to f32. */
+export function readSafetensorsDir(dir: string): TensorMap {
+  const tensors: TensorMap = new Map();
+  const indexPath = join(dir, INDEX_FILE);
+  if (existsSync(indexPath)) {
+    const index = JSON.parse(readFileSync(indexPath, "utf8")) as { weight_map: Record<string, string> };
+    for (const shard of new Set(Object.values(index.weight_map))) readFile(join(dir, shard), tensors);
+    return tensors;
+  }
+  const single = join(dir, SINGLE_FILE);
+  if (!existsSync(single)) throw new Error(`no ${SINGLE_FILE} or ${INDEX_FILE} in ${dir}`);
+  readFile(single, tensors);
+  return tensors;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** f32 → f16 bits, round to nearest even, subnormals kept, overflow to infinity (as torch's .half()). */
+function f32ToF16(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const biased = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (biased === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const exp = biased - 127 + 15;
+  if (exp >= 31) return sign | 0x7c00;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - exp;
+    return sign | ((mant + (1 << (shift - 1)) - 1 + ((mant >>> shift) & 1)) >>> shift);
+  }
+  return (sign | (exp << 10)) + ((mant + 0xfff + ((mant >>> 13) & 1)) >>> 13); // a carry into the exponent is right
+}
+
+function encode(data: Float32Array, dtype: DiskDtype): Uint8Array {
+  if (dtype === "F32") return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint16Array(data.length);
+  if (dtype === "BF16") {
+    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    for (let i = 0; i < data.length; i++) {
+      const b = bits[i]!;
+      out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16; // round to nearest even, as torch does
+    }
+  } else {
+    for (let i = 0; i < data.length; i++) out[i] = f32ToF16(data[i]!);
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** Writes one safetensors file atomically (tmp + rename), tensors in name order, header padded to 8 bytes. */
+export function writeSafetensors(path: string, tensors: TensorMap, dtype: DiskDtype): void {
+  const names = [...tensors.keys()].sort();
+  const blobs = names.map((n) => encode(tensors.get(n)!.data, dtype));
+  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
+  let offset = 0;
+  names.forEach((name, i) => {
+    header[name] = { dtype, shape: tensors.get(name)!.shape, data_offsets: [offset, offset + blobs[i]!.length] };
+    offset += blobs[i]!.length;
+  });
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (json.length % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  for (const blob of blobs) {
+    out.set(blob, at);
+    at += blob.length;
+  }
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, out);
+  renameSync(tmp, path);
+}
