@@ -14,6 +14,7 @@ import {
   type TensorMap,
   writeSafetensors,
 } from "../engine/model/index.ts";
+import { parseSpec } from "../engine/cli/make-checkpoint.ts";
 import { arr, runTorch } from "./support/torch.ts";
 
 const root = mkdtempSync(join(tmpdir(), "model-ckpt-"));
@@ -111,5 +112,19 @@ describe("model checkpoint", () => {
       'unsupported architecture model_type="mistral"',
     );
     expect(() => parseHfConfig({ model_type: "qwen2", hidden_size: 64 })).toThrow('"num_attention_heads" must be a positive integer');
+  });
+});
+
+describe("make-checkpoint flags", () => {
+  test("shape flags become the spec; bad flags are usage errors naming the flag", () => {
+    expect(parseSpec(["--out", "d", "--arch", "llama", "--untied", "--hidden", "128", "--kv-heads", "2", "--seed", "5"])).toEqual({
+      out: "d",
+      spec: { seed: 5, hidden: 128, kvHeads: 2, architecture: "llama", qkvBias: false, tiedEmbeddings: false },
+    });
+    expect(() => parseSpec(["--hidden", "64"])).toThrow("--out DIR is required");
+    expect(() => parseSpec(["--out", "d", "--layers", "two"])).toThrow('--layers must be a non-negative integer, got "two"');
+    expect(() => parseSpec(["--out", "d", "--arch", "mistral"])).toThrow("--arch must be qwen2 or llama");
+    expect(() => parseSpec(["--out", "d", "--depth", "3"])).toThrow("--depth");
+    expect(() => parseSpec(["--out", "d", "--preset", "huge"])).toThrow("--preset must be one of tiny, 25m, qwen2.5-0.5b");
   });
 });

@@ -2,8 +2,7 @@
 //   [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--untied] [--no-bias] [--seed S] [--dtype f32|bf16|f16]`
 // Writes a random-init checkpoint in Hugging Face format. Exit codes: 0 written, 2 bad flag, 1 other.
 import { parseArgs } from "node:util";
-import { makeCheckpoint, type CheckpointSpec, parameterCount, type PresetName } from "../model/index.ts";
-import { readConfig } from "../model/index.ts";
+import { type CheckpointSpec, makeCheckpoint, parameterCount, PRESET_NAMES, type PresetName, readConfig } from "../model/index.ts";
 
 const INT_FLAGS = { hidden: "hidden", layers: "layers", heads: "heads", "kv-heads": "kvHeads", intermediate: "intermediate", vocab: "vocabSize", seed: "seed" } as const;
 
@@ -31,7 +30,10 @@ export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec }
     const raw = values[flag as keyof typeof values];
     if (typeof raw === "string") (spec as unknown as Record<string, number>)[key] = toInt(flag, raw);
   }
-  if (values.preset !== undefined) spec.preset = values.preset as PresetName;
+  if (values.preset !== undefined) {
+    if (!PRESET_NAMES.includes(values.preset as PresetName)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(", ")}`);
+    spec.preset = values.preset as PresetName;
+  }
   if (values.arch !== undefined) {
     if (values.arch !== "qwen2" && values.arch !== "llama") throw new UsageError(`--arch must be qwen2 or llama`);
     spec.architecture = values.arch;
