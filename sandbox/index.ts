@@ -55,6 +55,9 @@ type Resolved = Required<ExecutorOptions>;
 
 const DRIVER_SOURCE = readFileSync(new URL("./driver.py", import.meta.url), "utf8");
 const MiB = 1 << 20;
+/** Programs up to this size travel with their marshalled code (AZR's are a few KiB); a larger one's marshal blob
+ * costs more to ship and parse than compiling it, so it always takes the compile path. */
+const CACHED_CODE_CHARS = 16 * 1024;
 
 function resolveOptions(o: ExecutorOptions): Resolved {
   const r: Resolved = {
@@ -167,10 +170,10 @@ export class Executor {
     if (problem) return { status: "invalid", error: `malformed request: ${problem}`, ms: 0 };
     const payload = driverPayload(req);
     let body = new TextEncoder().encode(JSON.stringify(payload));
-    if (this.codeCache && (req.op === "run" || req.op === "judge_abduction") && body.length <= this.options.maxRequestBytes) {
+    if (this.codeCache && (req.op === "run" || req.op === "judge_abduction") && req.code.length <= CACHED_CODE_CHARS) {
       const marshalled = await this.codeCache.lookup(req.code);
       const withCode = marshalled === undefined ? body : new TextEncoder().encode(JSON.stringify({ ...payload, precompiled: marshalled }));
-      // A program too large to travel with its code object always goes without it: one path per program.
+      // One path per program: one whose code object would push the request over the limit always goes without it.
       if (withCode.length <= this.options.maxRequestBytes) body = withCode;
     }
     if (body.length > this.options.maxRequestBytes) {
