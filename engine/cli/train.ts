@@ -1,7 +1,125 @@
-// `bun run train`: the self-play trainer (issue 5) runs on the policy model (issue 4), which has not landed yet.
-// Until it does, this entry says so plainly instead of failing on a missing module.
-console.error(
-  "bun run train: not built yet. Self-play training needs the policy model (issue 4) and the trainer (issue 5);\n" +
-    "what works today: `bun test`, `bun run executor --help`, `bun run bench executor|kernels`.",
-);
-process.exit(1);
+// `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]`
+// Self-play training. Exit codes: 0 done, 2 bad flag/config/path, 130 stopped by Ctrl-C (state saved), 1 other.
+import { resolve } from "node:path";
+import { resolveConfig } from "../config/load.ts";
+import { ConfigError, mergeConfig, validateConfig } from "../config/validate.ts";
+import { PRESET_NAMES } from "../config/presets.ts";
+import { RunDirError, runConfig, runTraining } from "../trainer/run.ts";
+
+const USAGE = `usage: bun run train [options]
+  --preset P        ${PRESET_NAMES.join(" | ")} (default tiny: a random small model, runs on a CPU)
+  --config FILE     JSON file with settings that override the preset (same shape as config.json of a run)
+  --checkpoint DIR  model checkpoint to train (required by qwen2.5-coder; tiny makes a random one)
+  --steps N         number of training steps
+  --out DIR         run directory for metrics, logs and checkpoints (default runs/<preset>-<time>)
+  --resume DIR      continue the run in DIR from its latest checkpoint (only --steps may change)
+  --set KEY=VALUE   override one setting, e.g. --set rewards.extremeValue=0 --set tasks.types='["deduction"]'
+  --help            this text`;
+
+class UsageError extends Error {}
+
+interface Flags {
+  preset?: string;
+  config?: string;
+  checkpoint?: string;
+  steps?: string;
+  out?: string;
+  resume?: string;
+  set: string[];
+}
+
+export function parseFlags(argv: readonly string[]): Flags | "help" {
+  const flags: Flags = { set: [] };
+  const single = ["preset", "config", "checkpoint", "steps", "out", "resume"] as const;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--help" || arg === "-h") return "help";
+    const [name, inline] = arg.startsWith("--") ? arg.slice(2).split(/=(.*)/s, 2) : [null, undefined];
+    if (name === null) throw new UsageError(`unexpected argument "${arg}"; flags start with --`);
+    const value = inline ?? argv[++i];
+    if (value === undefined || (inline === undefined && value.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
+    if (name === "set") flags.set.push(value);
+    else if ((single as readonly string[]).includes(name)) {
+      if (flags[name as (typeof single)[number]] !== undefined) throw new UsageError(`--${name} given twice`);
+      flags[name as (typeof single)[number]] = value;
+    } else throw new UsageError(`unknown flag --${name}`);
+  }
+  return flags;
+}
+
+/** `a.b=value` → { a: { b: value } }; the value is JSON when it parses, else a string. */
+export function setPatch(text: string): unknown {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new UsageError(`--set ${text}: expected KEY=VALUE, e.g. --set rewards.extremeValue=0`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(eq + 1));
+  } catch {
+    value = text.slice(eq + 1);
+  }
+  return text
+    .slice(0, eq)
+    .split(".")
+    .reduceRight((acc: unknown, key) => ({ [key]: acc }), value);
+}
+
+function stepsPatch(steps: string | undefined): Array<{ source: string; patch: unknown }> {
+  if (steps === undefined) return [];
+  if (!/^\d+$/.test(steps)) throw new UsageError(`--steps ${steps}: use a whole number`);
+  return [{ source: "--steps", patch: { steps: Number(steps) } }];
+}
+
+async function main(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv);
+  if (flags === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  let plan: { preset: string; config: ReturnType<typeof resolveConfig>["config"]; outDir: string; resume: boolean };
+  if (flags.resume !== undefined) {
+    for (const k of ["preset", "config", "checkpoint", "out"] as const) {
+      if (flags[k] !== undefined) throw new UsageError(`--resume continues the run's saved config; --${k} cannot be combined with it`);
+    }
+    if (flags.set.length) throw new UsageError("--resume continues the run's saved config; --set cannot be combined with it");
+    const outDir = resolve(flags.resume);
+    const saved = runConfig(outDir);
+    const config = validateConfig(mergeConfig(saved.config, stepsPatch(flags.steps)));
+    plan = { preset: saved.preset, config, outDir, resume: true };
+  } else {
+    const patches = [
+      ...(flags.checkpoint !== undefined ? [{ source: "--checkpoint", patch: { model: { checkpoint: resolve(flags.checkpoint) } } }] : []),
+      ...stepsPatch(flags.steps),
+      ...flags.set.map((s) => ({ source: `--set ${s}`, patch: setPatch(s) })),
+    ];
+    const { preset, config } = resolveConfig({ preset: flags.preset, configFile: flags.config, flags: patches });
+    const outDir = resolve(flags.out ?? `runs/${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+    plan = { preset, config, outDir, resume: false };
+  }
+
+  let stops = 0;
+  process.on("SIGINT", () => {
+    stops++;
+    if (stops > 1) process.exit(130);
+    process.stderr.write("\nCtrl-C: finishing the current phase, then saving (press again to quit without saving)\n");
+  });
+  process.stderr.write(`train: preset ${plan.preset}, ${plan.config.steps} steps, run directory ${plan.outDir}\n`);
+  const result = await runTraining({ ...plan, sink: process.stderr, interrupted: () => stops > 0 });
+  process.stderr.write(
+    result.interrupted
+      ? `stopped after step ${result.lastStep}; continue with: bun run train --resume ${plan.outDir}\n`
+      : `done: ${result.lastStep} steps; metrics in ${plan.outDir}/metrics.jsonl\n`,
+  );
+  return result.interrupted ? 130 : 0;
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      const known = e instanceof UsageError || e instanceof ConfigError || e instanceof RunDirError;
+      process.stderr.write(`train: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
+      if (!known && process.env.AZR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+      process.exit(known ? 2 : 1);
+    },
+  );
+}

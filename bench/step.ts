@@ -1,0 +1,79 @@
+// `bun run bench step [--steps N]`: where the time of a `tiny` training step goes — generation (propose,
+// learnability, solve), executor (validation, learnability, grading), update — with the executor's share of the
+// step and its calls/s. Runs N steps of a fresh tiny run (default 2: the first one also pays one-time pipeline
+// compiles, the last is reported as the warm step) and writes JSON into bench/results/ (tmp + rename).
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveConfig } from "../engine/config/load.ts";
+import { METRICS, runTraining } from "../engine/trainer/run.ts";
+
+interface StepRecord {
+  step: number;
+  seconds: number;
+  time_ms: Record<string, number>;
+  tokens: Record<string, number>;
+  executor_calls: Record<string, number>;
+}
+
+const GROUPS = {
+  generation: ["generate.propose", "generate.learnability", "generate.solve"],
+  executor: ["executor.validate", "executor.learnability", "executor.grade"],
+  update: ["update"],
+} as const;
+
+function breakdown(r: StepRecord) {
+  const total = r.seconds * 1000;
+  const ms = (k: string): number => r.time_ms[k] ?? 0;
+  const rows = Object.entries(GROUPS).flatMap(([group, keys]) => keys.map((k) => ({ group, part: k, ms: ms(k), share: ms(k) / total })));
+  const sum = (keys: readonly string[]) => keys.reduce((a, k) => a + ms(k), 0);
+  const execMs = sum(GROUPS.executor);
+  const calls = Object.values(r.executor_calls).reduce((a, b) => a + b, 0);
+  const tokens = Object.values(r.tokens).reduce((a, b) => a + b, 0);
+  return {
+    step: r.step,
+    stepMs: total,
+    rows,
+    generationMs: sum(GROUPS.generation),
+    executorMs: execMs,
+    updateMs: sum(GROUPS.update),
+    executorShare: execMs / total,
+    executorCalls: r.executor_calls,
+    // Executor calls overlap on the pool's workers, so calls per second of executor phase time is the useful rate.
+    executorCallsPerSecond: execMs > 0 ? (1000 * calls) / execMs : 0,
+    generatedTokens: tokens,
+    tokensPerSecond: sum(GROUPS.generation) > 0 ? (1000 * tokens) / sum(GROUPS.generation) : 0,
+    otherMs: total - sum(GROUPS.generation) - execMs - sum(GROUPS.update),
+  };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const at = args.indexOf("--steps");
+  const steps = at >= 0 ? Number(args[at + 1]) : 2;
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps ${args[at + 1]}: use a whole number ≥ 1`);
+  const outDir = mkdtempSync(join(tmpdir(), "azr-bench-step-"));
+  const { config } = resolveConfig({ preset: "tiny", flags: [{ source: "bench", patch: { steps, checkpointEvery: steps, eval: { every: 0 } } }] });
+  try {
+    await runTraining({ config, preset: "tiny", outDir, resume: false, sink: process.stderr, interrupted: () => false });
+    const records: StepRecord[] = readFileSync(join(outDir, METRICS), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const results = records.map(breakdown);
+    const warm = results[results.length - 1];
+    console.log(`tiny step ${warm.step} of ${steps} (warm): ${(warm.stepMs / 1000).toFixed(1)} s on ${cpus().length} cores`);
+    console.log("part                    ms   share");
+    for (const r of warm.rows) console.log(`${r.part.padEnd(22)}${r.ms.toFixed(0).padStart(7)}  ${(100 * r.share).toFixed(1).padStart(5)}%`);
+    console.log(`${"other (prompts, parse)".padEnd(22)}${warm.otherMs.toFixed(0).padStart(7)}  ${((100 * warm.otherMs) / warm.stepMs).toFixed(1).padStart(5)}%`);
+    console.log(
+      `generation ${(100 * warm.generationMs / warm.stepMs).toFixed(1)}% (${warm.tokensPerSecond.toFixed(1)} tok/s) | ` +
+        `executor ${(100 * warm.executorShare).toFixed(1)}% (${warm.executorCallsPerSecond.toFixed(0)} calls/s, ${JSON.stringify(warm.executorCalls)}) | ` +
+        `update ${(100 * warm.updateMs / warm.stepMs).toFixed(1)}%`,
+    );
+    const dir = join(import.meta.dir, "results");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `step-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    writeFileSync(`${file}.tmp`, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, config, steps: results }, null, 2));
+    renameSync(`${file}.tmp`, file);
+    console.log(`wrote ${file}`);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,181 @@
+// A training run: set up (run directory, model, executor, buffers, Rng) or resume from the latest checkpoint, then
+// steps until the configured count, with metrics, summaries, evaluation and checkpoints. Ctrl-C stops at the next
+// phase boundary and saves the last completed step; a second Ctrl-C exits at once.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Executor } from "../../sandbox/index.ts";
+import { Buffers } from "../buffers/buffers.ts";
+import type { TrainConfig } from "../config/schema.ts";
+import * as model from "../model/index.ts";
+import { Rng } from "../rng.ts";
+import { latestCheckpoint, RunDirError, saveCheckpoint, type TrainState, writeAtomic } from "./checkpoint.ts";
+import { Clock } from "./clock.ts";
+import { Interrupted, type StepContext } from "./context.ts";
+import { evaluate, heldOutRows } from "./evaluate.ts";
+import { evalLine, metricsRecord, summaryLine } from "./metrics.ts";
+import type { ExecutorLike, PolicyLike } from "./ports.ts";
+import { Progress, type ProgressSink } from "./progress.ts";
+import { trainStep } from "./step.ts";
+
+export const RUN_CONFIG = "config.json";
+export const METRICS = "metrics.jsonl";
+export const LOG = "train.log";
+export { RunDirError };
+const INITIAL_MODEL = "initial-model";
+
+/**
+ * The policy class of engine/model (`Policy.load(dir, sizes)`, see ports.ts). Looked up at run time so the trainer
+ * builds while the model package is still without it; a run then stops with this message before any work.
+ */
+export function policyLoader(): (dir: string, sizes: { maxSeq: number; maxBatch: number }) => Promise<PolicyLike> {
+  const Policy = (model as Record<string, unknown>).Policy as { load?: (dir: string, sizes: object) => Promise<PolicyLike> } | undefined;
+  if (typeof Policy?.load !== "function") {
+    throw new Error("engine/model does not export Policy yet (generate/tokenStats/accumulate/step): training cannot run");
+  }
+  return (dir, sizes) => (Policy.load as (d: string, s: object) => Promise<PolicyLike>)(dir, sizes);
+}
+
+export interface RunOptions {
+  config: TrainConfig;
+  preset: string;
+  outDir: string;
+  /** Continue the run in outDir from its latest checkpoint. */
+  resume: boolean;
+  sink: ProgressSink | null;
+  /** Polled at phase boundaries. */
+  interrupted: () => boolean;
+}
+
+export interface RunResult {
+  lastStep: number;
+  interrupted: boolean;
+}
+
+/** The saved config of a run directory (what --resume continues with). */
+export function runConfig(outDir: string): { preset: string; config: TrainConfig } {
+  const path = join(outDir, RUN_CONFIG);
+  if (!existsSync(path)) throw new RunDirError(`--resume ${outDir}: no ${RUN_CONFIG}; not a run directory made by bun run train`);
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new RunDirError(`--resume ${outDir}: ${RUN_CONFIG} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Metrics lines of steps ≤ `step` only: a resumed run rewrites what the killed run logged past its checkpoint. */
+function truncateMetrics(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const keep = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => {
+      try {
+        return (JSON.parse(line) as { step: number }).step <= step;
+      } catch {
+        return false; // a torn last line
+      }
+    });
+  writeAtomic(path, keep.map((l) => `${l}\n`).join(""));
+}
+
+function executorFor(c: TrainConfig): Promise<Executor> {
+  return Executor.create({
+    workers: c.executor.workers,
+    timeoutMs: c.executor.timeoutMs,
+    memoryMiB: c.executor.memoryMiB,
+    hashSeed: c.executor.hashSeed,
+    compat: c.executor.compat,
+    bannedImports: [...new Set(c.tasks.bannedWords)],
+  });
+}
+
+export async function runTraining(o: RunOptions): Promise<RunResult> {
+  const { config, outDir } = o;
+  const log = (text: string): void => {
+    progress.line(text);
+    appendFileSync(join(outDir, LOG), `${text}\n`);
+  };
+  const progress = new Progress(o.sink, config.steps);
+  let loadPolicy: ReturnType<typeof policyLoader>;
+  mkdirSync(outDir, { recursive: true });
+  const seeds = Buffers.seeded(config.buffers, config.data);
+  const seedSnippets = new Set([...seeds.abduction.snapshot(), ...seeds.deduction.snapshot()].map((p) => p.snippet));
+
+  let buffers: Buffers;
+  let rng: Rng;
+  let start: number;
+  let modelDir: string;
+  let optimizerPath: string | null = null;
+  const initialModel = config.model.checkpoint ?? join(outDir, INITIAL_MODEL);
+  if (o.resume) {
+    const ck = latestCheckpoint(outDir);
+    loadPolicy = policyLoader();
+    buffers = Buffers.restored(config.buffers, ck.state.buffers, ck.state.step);
+    rng = Rng.fromState(ck.state.rng);
+    start = ck.state.step;
+    modelDir = ck.modelDir;
+    optimizerPath = ck.optimizerPath;
+    truncateMetrics(join(outDir, METRICS), start);
+    log(`resuming ${outDir} after step ${start} (${ck.dir})`);
+  } else {
+    if (existsSync(join(outDir, "checkpoints")) || existsSync(join(outDir, METRICS))) {
+      throw new RunDirError(`--out ${outDir} already holds a run; continue it with --resume ${outDir} or choose another --out`);
+    }
+    loadPolicy = policyLoader();
+    writeFileSync(join(outDir, RUN_CONFIG), JSON.stringify({ preset: o.preset, config }, null, 2));
+    if (config.model.checkpoint === null) {
+      progress.line(`making a random ${config.model.makePreset} checkpoint in ${initialModel}`);
+      await model.makeCheckpoint(initialModel, { preset: config.model.makePreset, seed: config.model.makeSeed });
+    }
+    buffers = seeds;
+    rng = Rng.seeded(config.seed);
+    start = 0;
+    modelDir = initialModel;
+  }
+
+  const sizes = { maxSeq: config.model.maxSeq, maxBatch: config.model.maxBatch };
+  const policy: PolicyLike = await loadPolicy(modelDir, sizes);
+  const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await loadPolicy(initialModel, sizes) : null;
+  const executor = await executorFor(config);
+  try {
+    if (optimizerPath) await policy.loadOptimizer(optimizerPath);
+    const evalRows = config.eval.every > 0 ? heldOutRows(config.eval.file, config.eval.limit, seedSnippets) : [];
+    const state = (step: number, at: { rng: Rng; buffers: Buffers }): TrainState => ({ step, rng: at.rng.state(), buffers: at.buffers.snapshot() });
+    if (!o.resume) await saveCheckpoint(outDir, state(0, { rng, buffers }), policy);
+
+    for (let step = start + 1; step <= config.steps; step++) {
+      // What a Ctrl-C during this step saves: the state after the previous step (the policy only changes in update).
+      const before = { rng: Rng.fromState(rng.state()), buffers: Buffers.restored(config.buffers, buffers.snapshot(), step - 1) };
+      const clock = new Clock();
+      const ctx: StepContext = { policy, executor: executor as ExecutorLike, config, rng, clock, progress, step, interrupted: o.interrupted };
+      progress.startStep(step, clock);
+      let report;
+      try {
+        report = await trainStep(ctx, buffers, reference);
+      } catch (e) {
+        if (!(e instanceof Interrupted)) throw e;
+        progress.line(`interrupted: saving the state after step ${step - 1}`);
+        progress.line(`saved checkpoint ${await saveCheckpoint(outDir, state(step - 1, before), policy)}`);
+        return { lastStep: step - 1, interrupted: true };
+      }
+      progress.endStep();
+      let evaluation = null;
+      if (config.eval.every > 0 && step % config.eval.every === 0) {
+        progress.phase("eval");
+        evaluation = await evaluate(ctx, evalRows);
+      }
+      appendFileSync(join(outDir, METRICS), `${JSON.stringify(metricsRecord(report, clock, evaluation))}\n`);
+      log(summaryLine(report));
+      if (evaluation) log(evalLine(evaluation));
+      if (step % config.checkpointEvery === 0 || step === config.steps || o.interrupted()) {
+        const saved = await clock.time("checkpoint", () => saveCheckpoint(outDir, state(step, { rng, buffers }), policy));
+        progress.line(`saved checkpoint ${saved}`);
+        if (o.interrupted()) return { lastStep: step, interrupted: true };
+      }
+    }
+    return { lastStep: Math.max(start, config.steps), interrupted: false };
+  } finally {
+    await executor.close();
+    policy.destroy();
+    reference?.destroy();
+  }
+}
