@@ -56,8 +56,10 @@ export class AdamW {
   readonly gradNorm: Tensor;
   /** f32 [1]: the clipping factor applied in the last encoded step. */
   readonly clipScale: Tensor;
-  /** Steps encoded so far (bias correction uses t = steps after the increment). */
+  /** Steps encoded so far (bias correction uses t = steps after the increment); set it when restoring a state. */
   steps = 0;
+  /** First and second moments of each parameter, in the order given (saved and restored for an exact resume). */
+  readonly moments: readonly { readonly m: Tensor; readonly v: Tensor }[];
   private readonly config: Required<Omit<AdamWConfig, "maxGradNorm">>;
   private readonly normDispatches: Dispatch[];
   private readonly updates: Dispatch[];
@@ -79,9 +81,12 @@ export class AdamW {
       scale: this.clipScale,
       maxNorm: config.maxGradNorm,
     });
-    this.updates = params.map(({ param, grad, decay = true }) => {
-      const m = Tensor.zeros(param.shape, "f32", `${param.label} adam m`);
-      const v = Tensor.zeros(param.shape, "f32", `${param.label} adam v`);
+    this.moments = params.map(({ param }) => ({
+      m: Tensor.zeros(param.shape, "f32", `${param.label} adam m`),
+      v: Tensor.zeros(param.shape, "f32", `${param.label} adam v`),
+    }));
+    this.updates = params.map(({ param, grad, decay = true }, i) => {
+      const { m, v } = this.moments[i];
       const { beta1, beta2, eps, weightDecay } = this.config;
       const uniforms = { n: param.size, beta1, beta2, eps, wd: decay ? weightDecay : 0, ...this.schedule(1, this.config.lr) };
       return new Dispatch(kernel, { g: grad, scale: this.clipScale, p: param, m, v }, uniforms, linearGrid(param.size, WG));

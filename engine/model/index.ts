@@ -1,6 +1,10 @@
 export { type Architecture, type ModelConfig, parseHfConfig, toHfConfig } from "./config.ts";
-export { type Checkpoint, loadCheckpoint, readConfig, saveCheckpoint } from "./checkpoint.ts";
+export { type Checkpoint, loadCheckpoint, randomTensors, readConfig, saveCheckpoint } from "./checkpoint.ts";
+export { type GenerateOptions, type Generation } from "./generation.ts";
 export { type CheckpointSpec, makeCheckpoint } from "./make.ts";
+export { type StepOptions } from "./optimizer.ts";
+export { type Sequence } from "./pack.ts";
+export { Policy, type PolicySizes, type TokenGrads, type TokenStats } from "./policy.ts";
 export { PRESET_NAMES, PRESETS, type PresetName } from "./presets.ts";
 export { type DiskDtype, readSafetensorsDir, type TensorMap, writeSafetensors } from "./safetensors.ts";
 export { checkWeights, parameterCount, weightSpecs } from "./weights.ts";

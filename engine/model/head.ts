@@ -1,0 +1,87 @@
+// The LM head over the scored rows only, in chunks of rows: a [rows, vocab] logits block over Qwen's 152k vocabulary
+// is the largest tensor of the model, so only one chunk's logits exist at a time, and the backward recomputes them
+// (one more head matmul instead of keeping every chunk's logits).
+//
+//   per chunk:  hc = h[rows]  (a gather: the embedding kernel with h as the table)   logits = hc·Wᵀ
+//               logp, lse = logProb(logits, targets)    H = entropy(logits, lse)
+//   backward:   dlogits = g·(onehot − p) + gH·dH/dlogits    dhc = dlogits·W    dW += dlogitsᵀ·hc    dh[rows] += dhc
+// Unused rows of the last chunk point at row 0 with g = gH = 0, so they add nothing.
+import {
+  type Dispatch,
+  embedding,
+  embeddingBackward,
+  entropyBackward,
+  entropyForward,
+  logProbBackward,
+  logProbForward,
+  matmul,
+  requireGpu,
+  type Tensor,
+} from "../../kernels/index.ts";
+import type { Arena } from "./arena.ts";
+
+export interface HeadChunk {
+  rows: Tensor<"u32">;
+  targets: Tensor<"u32">;
+  logp: Tensor;
+  lse: Tensor;
+  entropy: Tensor;
+  g: Tensor;
+  gH: Tensor;
+  forward: Dispatch[];
+  backward: Dispatch[];
+}
+
+/** Rows per chunk: at most 128, and one chunk's logits must fit a storage binding. */
+export function chunkRows(rows: number, vocab: number): number {
+  const byBinding = Math.floor(requireGpu().limits.maxStorageBufferBindingSize / (4 * vocab));
+  return Math.max(1, Math.min(rows, 128, byBinding));
+}
+
+export class Head {
+  readonly size: number;
+  readonly chunks: HeadChunk[] = [];
+  readonly logits: Tensor<"f32">;
+
+  /** h, dh [n, hidden]; lmHead [vocab, hidden] and its gradient. */
+  constructor(h: Tensor, dh: Tensor, lmHead: Tensor, dLmHead: Tensor, arena: Arena) {
+    const [n, hidden] = h.shape;
+    const vocab = lmHead.shape[0];
+    this.size = chunkRows(n, vocab);
+    const C = this.size;
+    const hc = arena.f32([C, hidden], "head rows");
+    const dhc = arena.f32([C, hidden], "d head rows");
+    this.logits = arena.f32([C, vocab], "logits");
+    const dlogits = arena.f32([C, vocab], "d logits");
+    const logits = this.logits;
+    for (let i = 0; i < Math.ceil(n / C); i++) {
+      const k = (what: string) => `head chunk ${i} ${what}`;
+      const c = {
+        rows: arena.u32([C], k("rows")),
+        targets: arena.u32([C], k("targets")),
+        logp: arena.f32([C], k("logp")),
+        lse: arena.f32([C], k("lse")),
+        entropy: arena.f32([C], k("entropy")),
+        g: arena.f32([C], k("dlogp")),
+        gH: arena.f32([C], k("dentropy")),
+      };
+      const logitsOf = [embedding({ ids: c.rows, table: h, out: hc }), matmul({ a: hc, b: lmHead, c: logits, transB: true })];
+      this.chunks.push({
+        ...c,
+        forward: [
+          ...logitsOf,
+          logProbForward({ logits, targets: c.targets, logp: c.logp, lse: c.lse }),
+          entropyForward({ logits, lse: c.lse, entropy: c.entropy }),
+        ],
+        backward: [
+          ...logitsOf,
+          logProbBackward({ logits, targets: c.targets, lse: c.lse, g: c.g, dlogits }),
+          entropyBackward({ logits, lse: c.lse, entropy: c.entropy, gH: c.gH, dlogits, accumulate: true }),
+          matmul({ a: dlogits, b: lmHead, c: dhc }),
+          matmul({ a: dlogits, b: hc, c: dLmHead, transA: true, accumulate: true }),
+          ...embeddingBackward({ ids: c.rows, dOut: dhc, dTable: dh, accumulate: true }),
+        ],
+      });
+    }
+  }
+}

@@ -1,0 +1,259 @@
+// The policy: a Qwen2 / Llama causal LM on the device, loaded from a Hugging Face checkpoint directory. It generates
+// (batched, KV cache, seeded sampling), scores response tokens (log-prob and entropy), back-propagates a host-side
+// loss given per token into the parameter gradients, and steps AdamW.
+//
+//   const policy = await Policy.load(dir, { maxSeq: 1024, maxBatch: 8 });
+//   const gens = await policy.generate(promptIds, { maxNew: 64, temperature: 1, seed: 1, stop: ["</answer>"] });
+//   await policy.accumulate(seqs, (stats) => ({ dlogp: ... }));   // any number of micro-batches
+//   const { gradNorm } = await policy.step({ lr, weightDecay, betas, eps, maxGradNorm });
+//
+// Device memory is allocated per batch shape [B, T] (T rounded up to 16) and kept for the two most recent shapes.
+import { finish, getGpu, ropeTable, Sampler, Step, type Tensor } from "../../kernels/index.ts";
+import type { Tokenizer } from "../tokenizer/index.ts";
+import { bodyActivationBytes } from "./body.ts";
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import type { ModelConfig } from "./config.ts";
+import { Decoder, kvCacheBytes } from "./decode.ts";
+import { checkGenerateOptions, type GenerateOptions, type Generation, Progress, stopIds } from "./generation.ts";
+import { TrainGraph } from "./graph.ts";
+import { chunkRows } from "./head.ts";
+import { Optimizer, type StepOptions } from "./optimizer.ts";
+import { bucketTokens, checkSequences, pack, type Sequence, splitBySequence } from "./pack.ts";
+import { DeviceParams } from "./params.ts";
+import { parameterCount } from "./weights.ts";
+
+/** Per sequence, one value per response token. */
+export interface TokenStats {
+  logp: Float32Array[];
+  entropy: Float32Array[];
+}
+
+/** ∂L/∂logp (and optionally ∂L/∂entropy) per response token. */
+export interface TokenGrads {
+  dlogp: Float32Array[];
+  dentropy?: Float32Array[];
+}
+
+export interface PolicySizes {
+  /** Longest sequence (prompt + response) in tokens; default 1024. */
+  maxSeq?: number;
+  /** Most sequences per call of tokenStats / accumulate and per generation batch; default 8. */
+  maxBatch?: number;
+}
+
+const KEPT_SHAPES = 2;
+
+export class Policy {
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer;
+  readonly maxSeq: number;
+  readonly maxBatch: number;
+  private readonly params: DeviceParams;
+  private readonly rope: Tensor;
+  private readonly optimizer: Optimizer;
+  private readonly graphs = new Map<string, TrainGraph>();
+  private readonly decoders = new Map<number, Decoder>();
+
+  private constructor(ckpt: Checkpoint, sizes: PolicySizes) {
+    this.config = ckpt.config;
+    this.tokenizer = ckpt.tokenizer;
+    this.maxSeq = sizes.maxSeq ?? 1024;
+    this.maxBatch = sizes.maxBatch ?? 8;
+    for (const [key, value] of Object.entries({ maxSeq: this.maxSeq, maxBatch: this.maxBatch })) {
+      if (!Number.isInteger(value) || value < 1) throw new Error(`Policy: ${key} must be a positive integer, got ${value}`);
+    }
+    if (this.config.headDim % 4 !== 0) throw new Error(`Policy: headDim ${this.config.headDim} is not a multiple of 4 (the attention kernels need it)`);
+    this.params = new DeviceParams(this.config, ckpt.tensors);
+    this.rope = ropeTable({ headDim: this.config.headDim, theta: this.config.ropeTheta, maxPositions: this.maxSeq });
+    this.optimizer = new Optimizer(this.params);
+  }
+
+  /** Loads a Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json) onto the device. */
+  static async load(dir: string, sizes: PolicySizes = {}): Promise<Policy> {
+    await getGpu();
+    return new Policy(loadCheckpoint(dir), sizes);
+  }
+
+  /** The training graph of shape [batch, tokens], kept for the most recent shapes. */
+  private graph(batch: number, tokens: number): TrainGraph {
+    const key = `${batch}x${tokens}`;
+    let g = this.graphs.get(key);
+    if (g !== undefined) {
+      this.graphs.delete(key); // re-inserted last: the map's order is the recency order
+    } else {
+      g = new TrainGraph(this.config, { batch, tokens }, this.params, this.rope);
+      while (this.graphs.size >= KEPT_SHAPES) {
+        const [oldest, old] = this.graphs.entries().next().value as [string, TrainGraph];
+        old.destroy();
+        this.graphs.delete(oldest);
+      }
+    }
+    this.graphs.set(key, g);
+    return g;
+  }
+
+  private decoder(batch: number): Decoder {
+    let d = this.decoders.get(batch);
+    if (d === undefined) {
+      d = new Decoder(this.config, batch, this.maxSeq, this.params.weights, this.rope);
+      this.decoders.set(batch, d);
+    }
+    return d;
+  }
+
+  /** Generates for every prompt (in batches of maxBatch); equal prompts, options and seed give equal results. */
+  async generate(prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
+    checkGenerateOptions(opts);
+    prompts.forEach((p, i) => {
+      if (p.length === 0) throw new Error(`generate: prompt ${i} is empty`);
+      if (p.length + opts.maxNew > this.maxSeq) {
+        throw new Error(`generate: prompt ${i} has ${p.length} tokens; with maxNew ${opts.maxNew} that exceeds maxSeq ${this.maxSeq}`);
+      }
+      checkSequences([{ promptIds: p, responseIds: [] }], this.config.vocabSize, this.maxSeq, 1);
+    });
+    const out: Generation[] = [];
+    for (let at = 0, k = 0; at < prompts.length; at += this.maxBatch, k++) {
+      out.push(...(await this.generateBatch(prompts.slice(at, at + this.maxBatch), opts, (opts.seed + k) >>> 0)));
+    }
+    return out;
+  }
+
+  private async generateBatch(prompts: number[][], opts: GenerateOptions, seed: number): Promise<Generation[]> {
+    const stops = stopIds(this.tokenizer);
+    const progress = prompts.map(() => new Progress(this.tokenizer, stops, opts.stop ?? []));
+    if (opts.maxNew === 0) return progress.map((p) => p.result());
+    const B = prompts.length;
+    const lens = prompts.map((p) => p.length);
+    const decoder = this.decoder(B);
+    const graph = this.graph(B, bucketTokens(Math.max(...lens), this.maxSeq));
+    graph.load(pack(prompts.map((p) => ({ promptIds: p, responseIds: [] })), B, graph.body.dims.tokens));
+    const sampler = new Sampler(decoder.logits, decoder.tokens, { temperature: opts.temperature, topK: opts.topK ?? 0, topP: opts.topP ?? 1, seed });
+    const first = new Step("prefill");
+    first.run(...graph.body.forward, ...decoder.prefill(graph.body, lens), sampler.at(0)).submit();
+    for (let s = 0; ; s++) {
+      const tokens = await decoder.tokens.read();
+      progress.forEach((p, b) => p.push(tokens[b], opts.maxNew));
+      if (progress.every((p) => p.done)) break;
+      decoder.ids.write(tokens);
+      decoder.positions.write(lens.map((len) => len + s));
+      new Step("decode").run(...decoder.step, sampler.at(s + 1)).submit();
+    }
+    return progress.map((p) => p.result());
+  }
+
+  private forward(seqs: Sequence[]): { graph: TrainGraph; counts: number[] } {
+    checkSequences(seqs, this.config.vocabSize, this.maxSeq, this.maxBatch);
+    const longest = Math.max(...seqs.map((s) => s.promptIds.length + s.responseIds.length));
+    const graph = this.graph(seqs.length, bucketTokens(longest, this.maxSeq));
+    const batch = pack(seqs, seqs.length, graph.body.dims.tokens);
+    graph.load(batch);
+    const step = new Step("forward");
+    graph.encodeForward(step);
+    step.submit();
+    return { graph, counts: batch.counts };
+  }
+
+  /** Log-prob and entropy of every response token (forward only). */
+  async tokenStats(seqs: Sequence[]): Promise<TokenStats> {
+    const { graph, counts } = this.forward(seqs);
+    const { logp, entropy } = await graph.readStats();
+    return { logp: splitBySequence(logp, counts), entropy: splitBySequence(entropy, counts) };
+  }
+
+  /**
+   * Forward, then `grad` turns the token statistics into ∂L/∂logp (and ∂L/∂entropy), then the backward ADDS the
+   * resulting parameter gradients to those already accumulated (micro-batches sum until `step`).
+   */
+  async accumulate(seqs: Sequence[], grad: (s: TokenStats) => TokenGrads): Promise<TokenStats> {
+    const { graph, counts } = this.forward(seqs);
+    const flat = await graph.readStats();
+    const stats = { logp: splitBySequence(flat.logp, counts), entropy: splitBySequence(flat.entropy, counts) };
+    const g = grad(stats);
+    graph.loadGrads(flatten("dlogp", g.dlogp, counts), g.dentropy ? flatten("dentropy", g.dentropy, counts) : new Float32Array(flat.logp.length));
+    const step = new Step("backward");
+    graph.encodeBackward(step);
+    step.submit();
+    await finish();
+    return stats;
+  }
+
+  /** Clips the accumulated gradients, applies AdamW, zeroes the gradients; returns the norm before clipping. */
+  async step(opt: StepOptions): Promise<{ gradNorm: number }> {
+    const step = new Step("optimizer");
+    const adam = this.optimizer.encode(step, opt);
+    for (const g of this.params.grads.values()) step.clear(g);
+    step.submit();
+    return { gradNorm: (await adam.gradNorm.read())[0] };
+  }
+
+  /** Logits of every position of one sequence, one row per token (tests and diagnostics). */
+  async logits(ids: number[]): Promise<Float32Array[]> {
+    checkSequences([{ promptIds: ids, responseIds: [] }], this.config.vocabSize, this.maxSeq, 1);
+    const graph = this.graph(1, bucketTokens(ids.length, this.maxSeq));
+    const batch = pack([{ promptIds: ids, responseIds: [] }], 1, graph.body.dims.tokens);
+    graph.load({ ...batch, rows: Uint32Array.from(ids.keys()), targets: new Uint32Array(ids.length) });
+    return graph.readLogits();
+  }
+
+  /** Gradients accumulated so far, by tensor name (tests and diagnostics). */
+  gradients(): ReturnType<DeviceParams["downloadGrads"]> {
+    return this.params.downloadGrads();
+  }
+
+  /** What the device holds for training at [batch, seqLen] and generation at [maxBatch, maxSeq], in words. */
+  memoryPlan(batch: number, seqLen: number): string {
+    const c = this.config;
+    const params = parameterCount(c) * 4;
+    const tokens = bucketTokens(seqLen, this.maxSeq);
+    const acts = bodyActivationBytes(c, { batch, tokens });
+    const rows = chunkRows(batch * tokens, c.vocabSize);
+    const head = (2 * rows * c.vocabSize + 2 * rows * c.hidden) * 4;
+    const cache = kvCacheBytes(c, this.maxBatch, this.maxSeq);
+    const total = 4 * params + acts.forward + acts.backward + head + cache;
+    const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    return [
+      `memory plan (${c.architecture}, ${(parameterCount(c) / 1e6).toFixed(2)}M parameters, f32 on the device):`,
+      `  parameters            ${mb(params)}`,
+      `  gradients             ${mb(params)}`,
+      `  AdamW moments (m, v)  ${mb(2 * params)}`,
+      `  activations [${batch} x ${tokens}]  forward ${mb(acts.forward)}, backward scratch ${mb(acts.backward)}`,
+      `  LM head chunk (${rows} rows x ${c.vocabSize})  ${mb(head)}`,
+      `  KV cache [${this.maxBatch} x ${this.maxSeq}]  ${mb(cache)}`,
+      `  total                 ${mb(total)}`,
+    ].join("\n");
+  }
+
+  /** Writes the current parameters as a Hugging Face checkpoint (f32), atomically. */
+  async save(dir: string): Promise<void> {
+    saveCheckpoint(dir, { config: this.config, tensors: await this.params.download(), tokenizer: this.tokenizer });
+  }
+
+  async saveOptimizer(path: string): Promise<void> {
+    await this.optimizer.save(path);
+  }
+
+  async loadOptimizer(path: string): Promise<void> {
+    this.optimizer.load(path);
+  }
+
+  destroy(): void {
+    for (const g of this.graphs.values()) g.destroy();
+    for (const d of this.decoders.values()) d.destroy();
+    this.graphs.clear();
+    this.decoders.clear();
+    this.params.destroy();
+    this.rope.destroy();
+  }
+}
+
+function flatten(what: string, arrays: Float32Array[], counts: readonly number[]): Float32Array {
+  if (arrays.length !== counts.length) throw new Error(`accumulate: ${what} has ${arrays.length} arrays for ${counts.length} sequences`);
+  const out = new Float32Array(counts.reduce((a, b) => a + b, 0));
+  let at = 0;
+  arrays.forEach((a, i) => {
+    if (a.length !== counts[i]) throw new Error(`accumulate: ${what}[${i}] has ${a.length} values for ${counts[i]} response tokens`);
+    out.set(a, at);
+    at += a.length;
+  });
+  return out;
+}
