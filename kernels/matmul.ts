@@ -11,9 +11,10 @@
 // Variants (one switch, `variant`, default by adapter or AZR_MATMUL):
 //   rbv8x8 — for software adapters (lavapipe): no workgroup memory (barriers are coroutine switches there); each
 //            invocation keeps an 8×8 block of C in registers (8 rows × 2 vec4), K unrolled by 4, fma on vec4.
-//            Operands are bound as vec4 arrays, so every stored row (of A, B and C) must hold a multiple of 4
-//            elements; other shapes fall back to `tiled` (correct, ~3× slower on lavapipe). Scalar-load
-//            rbv8x8 measured 0.7× the vec4 speed and doubles the pipelines lavapipe must JIT, so it is not offered.
+//            An operand whose stored rows hold a multiple of 4 elements is bound as a vec4 array; any other is
+//            bound as f32 and read four scalars at a time (≈0.7× the vec4 speed, measured). Shapes like the LM
+//            head's (a 151,665-token vocabulary) need that: `tiled` on a [2, hidden]·[vocab, hidden]ᵀ decode
+//            product wastes 31/32 of each 64-row tile and ran ~200× slower than this on lavapipe.
 //   tiled  — for GPUs: 64×64 C tile per 16×16 workgroup, 16-deep K slices staged in workgroup memory, 4×4 per
 //            invocation. Scalar loads with zero fill at the edges, so any shape works with one pipeline.
 // Every output element is one sequential fma chain over k: results are bitwise reproducible on one adapter.
@@ -86,18 +87,19 @@ export function matmul(args: MatmulArgs): Dispatch {
   const { a, b, c, transA = false, transB = false, accumulate = false, variant = defaultMatmulVariant() } = args;
   const { M, N, K, batch } = matmulShape(args);
   const params = { M, N, K, acc: accumulate ? 1 : 0 };
-  // vec4 access needs every stored row (of A, B and C) to be a multiple of 4 elements.
-  const vec4 = (transA ? M : K) % 4 === 0 && (transB ? K : N) % 4 === 0 && N % 4 === 0;
-  if (variant === "tiled" || !vec4) {
+  if (variant === "tiled") {
     return new Dispatch(tiledKernel(transA, transB), { A: a, B: b, C: c }, params, [
       Math.ceil(N / TILE),
       Math.ceil(M / TILE),
       batch,
     ]);
   }
-  return new Dispatch(registerKernel(transA, transB), { A: a, B: b, C: c }, params, [
-    Math.ceil(N / (32 * RB.groups)),
-    Math.ceil(M / (RB.wy * RB.rows)),
+  // vec4 access needs the operand's stored rows to be a multiple of 4 elements.
+  const vec4 = { a: (transA ? M : K) % 4 === 0, b: (transB ? K : N) % 4 === 0, c: N % 4 === 0 };
+  const rb = registerBlockFor(M);
+  return new Dispatch(registerKernel(transA, transB, vec4, rb), { A: a, B: b, C: c }, params, [
+    Math.ceil(N / (32 * rb.groups)),
+    Math.ceil(M / (rb.wy * rb.rows)),
     batch,
   ]);
 }
@@ -149,17 +151,36 @@ export interface RegisterBlock {
 }
 export const RB: RegisterBlock = { rows: 8, groups: 2, wy: 4 };
 
+/**
+ * A few rows (a decode step's [batch, hidden] against the LM head) get one row of invocations per workgroup and as
+ * few rows per invocation as cover M: with RB, rows past M are computed and dropped, 16× the work at M = 2.
+ */
+function registerBlockFor(M: number): RegisterBlock {
+  if (M <= 4) return { rows: 4, groups: 2, wy: 1 };
+  if (M <= 8) return { rows: 8, groups: 2, wy: 1 };
+  return RB;
+}
+
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const Q4 = range(4);
 const LANE = ["x", "y", "z", "w"];
 
-function registerKernel(transA: boolean, transB: boolean, rb: RegisterBlock = RB): Kernel {
+/** Which operands are bound as vec4 arrays (the others as f32). */
+interface Vec4Operands {
+  readonly a: boolean;
+  readonly b: boolean;
+  readonly c: boolean;
+}
+
+function registerKernel(transA: boolean, transB: boolean, vec4: Vec4Operands, rb: RegisterBlock): Kernel {
   const ROWS = range(rb.rows);
   const GROUPS = range(rb.groups);
   const H = range(rb.rows / 4);
-  // Element i of an operand, and the four elements from i (i a multiple of 4).
-  const ld1 = (m: string, i: string) => `${m}[(${i}) >> 2u][(${i}) & 3u]`;
-  const ld4 = (m: string, i: string) => `${m}[(${i}) >> 2u]`;
+  const isVec4 = (m: string) => (m === "A" ? vec4.a : m === "B" ? vec4.b : vec4.c);
+  // Element i of an operand, and the four elements from i (i a multiple of 4 when the operand is vec4).
+  const ld1 = (m: string, i: string) => (isVec4(m) ? `${m}[(${i}) >> 2u][(${i}) & 3u]` : `${m}[${i}]`);
+  const ld4 = (m: string, i: string) =>
+    isVec4(m) ? `${m}[(${i}) >> 2u]` : `vec4f(${Q4.map((q) => `${m}[(${i}) + ${q}u]`).join(", ")})`;
   const idxA = (r: string, k: string) => (transA ? `aB + (${k}) * P.M + ${r}` : `aB + (${r}) * P.K + ${k}`);
   const idxB = (k: string, n: string) => (transB ? `bB + (${n}) * P.K + ${k}` : `bB + (${k}) * P.N + ${n}`);
   const col = (j: number, i = 0) => `(c0 + ${8 * j}u) * 4u${i ? ` + ${i}u` : ""}`;
@@ -198,12 +219,20 @@ function registerKernel(transA: boolean, transB: boolean, rb: RegisterBlock = RB
   for (const r of ROWS) {
     const rows = [`if (r0 + ${r}u < P.M) {`, `  let row = cB + (r0 + ${r}u) * P.N;`];
     for (const j of GROUPS) {
-      rows.push(`  if (${col(j)} < P.N) { let o = (row + ${col(j)}) >> 2u; var v = s${r}_${j}; if (P.acc != 0u) { v += C[o]; } C[o] = v; }`);
+      if (vec4.c) {
+        rows.push(`  if (${col(j)} < P.N) { let o = (row + ${col(j)}) >> 2u; var v = s${r}_${j}; if (P.acc != 0u) { v += C[o]; } C[o] = v; }`);
+      } else {
+        for (const i of Q4) {
+          const at = col(j, i);
+          rows.push(`  if (${at} < P.N) { let o = row + ${at}; var v = s${r}_${j}.${LANE[i]}; if (P.acc != 0u) { v += C[o]; } C[o] = v; }`);
+        }
+      }
     }
     rows.push("}");
     stores.push(rows.join("\n"));
   }
 
+  const scalars = (["a", "b", "c"] as const).filter((m) => !vec4[m]).map((m) => `_s${m.toUpperCase()}`).join("");
   const code = `
 @compute @workgroup_size(8, ${rb.wy})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -224,9 +253,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   ${stores.join("\n  ")}
 }`;
   return {
-    name: `matmul_rbv${rb.rows}x${4 * rb.groups}${transA ? "_tA" : ""}${transB ? "_tB" : ""}`,
+    name: `matmul_rbv${rb.rows}x${4 * rb.groups}${rb.wy === RB.wy ? "" : `w${rb.wy}`}${transA ? "_tA" : ""}${transB ? "_tB" : ""}${scalars}`,
     params: PARAMS,
-    buffers: { A: "vec4f", B: "vec4f", C: "vec4f write" },
+    buffers: { A: vec4.a ? "vec4f" : "f32", B: vec4.b ? "vec4f" : "f32", C: vec4.c ? "vec4f write" : "f32 write" },
     code,
   };
 }

@@ -17,12 +17,15 @@ interface Case {
   readonly transA: boolean;
   readonly transB: boolean;
 }
-// Tile multiples; no multiple of anything (rbv8x8 falls back to tiled); batched with rows that are multiples of 4 but
-// not of the tiles, and an odd K (rbv8x8 runs its K remainder when A is transposed, falls back otherwise).
+// Tile multiples; no multiple of anything (rbv8x8 binds every operand as f32); batched with rows that are multiples of 4 but
+// not of the tiles, and an odd K (rbv8x8 runs its K remainder, reading A as f32 where its rows are K long).
 const SIZES = [
   { batch: 1, M: 64, N: 64, K: 64 },
   { batch: 1, M: 37, N: 13, K: 29 },
   { batch: 2, M: 36, N: 68, K: 13 },
+  // A few rows, as in a decode step (rbv8x8 narrows its register block to 4 or 8 rows, one row of invocations).
+  { batch: 1, M: 3, N: 21, K: 8 },
+  { batch: 2, M: 6, N: 8, K: 12 },
 ];
 // lavapipe JIT-compiles each pipeline on its first dispatch (2-5 s each, cold).
 const GPU_TIMEOUT_MS = 60_000;

@@ -1,0 +1,228 @@
+// The policy against a PyTorch float64 reference written from the architecture's equations (support/model_ref.py),
+// on tiny random checkpoints with the full Qwen2.5 vocabulary: a Qwen2 one (tied head, q/k/v bias, GQA) and a
+// Llama one (untied head, no bias). Logits, log-probs, entropies and every parameter's gradient; greedy decoding;
+// accumulation invariance; save/load and optimizer resume; input errors.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadCheckpoint, Policy, randomTensors, type Sequence, saveCheckpoint, type TensorMap } from "../engine/model/index.ts";
+import { resolveShape } from "../engine/model/make.ts";
+import { Rng } from "../engine/rng.ts";
+import { Tokenizer } from "../engine/tokenizer/index.ts";
+import { modelRef, type RefSeq } from "./support/model-ref.ts";
+import { relError } from "./support/torch.ts";
+
+const root = mkdtempSync(join(tmpdir(), "model-policy-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const tokenizer = Tokenizer.qwen25Default();
+const shapes = {
+  qwen2: { hidden: 32, layers: 2, heads: 4, kvHeads: 2, intermediate: 48 },
+  llama: { architecture: "llama", hidden: 32, layers: 2, heads: 4, kvHeads: 1, headDim: 8, intermediate: 40, qkvBias: false, tiedEmbeddings: false },
+} as const;
+
+/** A random checkpoint whose norms and biases are random too (ones and zeros would hide mistakes in their use). */
+function writeCheckpoint(dir: string, shape: (typeof shapes)[keyof typeof shapes], seed: number): TensorMap {
+  const config = resolveShape({ ...shape, seed }, tokenizer);
+  const tensors = randomTensors(config, seed, 0.1);
+  const rng = Rng.seeded(seed + 1);
+  for (const [name, t] of tensors) {
+    if (name.endsWith("norm.weight")) for (let i = 0; i < t.data.length; i++) t.data[i] = 0.5 + rng.float();
+    if (name.endsWith(".bias")) for (let i = 0; i < t.data.length; i++) t.data[i] = rng.float() - 0.5;
+  }
+  saveCheckpoint(dir, { config, tensors, tokenizer });
+  return tensors;
+}
+
+function randomIds(rng: Rng, n: number): number[] {
+  return Array.from({ length: n }, () => Math.floor(rng.float() * tokenizer.vocabSize));
+}
+
+/** Four sequences over 48 padded tokens with 149 scored rows: two chunks of the LM head, one a partial one. */
+function sequences(seed: number): RefSeq[] {
+  const rng = Rng.seeded(seed);
+  return [
+    [3, 40],
+    [8, 37],
+    [1, 44],
+    [20, 28],
+  ].map(([p, r]) => ({
+    prompt: randomIds(rng, p),
+    response: randomIds(rng, r),
+    c: Array.from({ length: r }, () => rng.float() - 0.5),
+    e: Array.from({ length: r }, () => 0.3 * (rng.float() - 0.5)),
+  }));
+}
+
+const asSeq = (s: RefSeq): Sequence => ({ promptIds: s.prompt, responseIds: s.response });
+const gradsOf = (seqs: RefSeq[]) => () => ({
+  dlogp: seqs.map((s) => Float32Array.from(s.c)),
+  dentropy: seqs.map((s) => Float32Array.from(s.e)),
+});
+const concat = (arrays: Float32Array[]) => Float32Array.from(arrays.flatMap((a) => Array.from(a)));
+
+/** Relative error of `ours` against `ref` under `bound`; a failure names the tensor and shows the error. */
+function expectClose(name: string, ours: ArrayLike<number>, ref: ArrayLike<number>, bound: number): void {
+  const err = relError(ours, ref);
+  expect({ name, err, ok: err < bound }).toMatchObject({ name, ok: true });
+}
+
+for (const [arch, shape] of Object.entries(shapes)) {
+  describe(`${arch} policy vs torch float64`, () => {
+    const dir = join(root, arch);
+    let policy: Policy;
+    let tensors: TensorMap;
+    beforeAll(async () => {
+      tensors = writeCheckpoint(dir, shape, arch === "qwen2" ? 11 : 12);
+      policy = await Policy.load(dir, { maxSeq: 64, maxBatch: 4 });
+    });
+    afterAll(() => policy.destroy());
+
+    test("logits of every position", async () => {
+      const ids = randomIds(Rng.seeded(5), 37);
+      const ours = await policy.logits(ids);
+      const ref = modelRef(dir, { mode: "logits", ids }).tensors.get("logits")!;
+      expect(ref.shape).toEqual([37, tokenizer.vocabSize]);
+      expect(ours.length).toBe(37);
+      expectClose("logits", concat(ours), ref.data, 2e-6);
+    });
+
+    test("log-probs, entropies and every parameter gradient of a masked loss", async () => {
+      const seqs = sequences(21);
+      const stats = await policy.accumulate(seqs.map(asSeq), gradsOf(seqs));
+      const ref = modelRef(dir, { mode: "grads", seqs });
+      expectClose("logp", concat(stats.logp), ref.tensors.get("logp")!.data, 2e-6);
+      expectClose("entropy", concat(stats.entropy), ref.tensors.get("entropy")!.data, 2e-5);
+      const grads = await policy.gradients();
+      const names = [...grads.keys()];
+      expect(names.sort()).toEqual([...tensors.keys()].sort());
+      for (const name of names) expectClose(name, grads.get(name)!.data, ref.tensors.get(`grad:${name}`)!.data, 1e-4);
+      await policy.step({ lr: 0, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 0 }); // zeroes the gradients
+    });
+
+    test("micro-batches accumulate to the whole batch's gradient, and step() clears it", async () => {
+      const seqs = sequences(22).map(asSeq);
+      const grads = gradsOf(sequences(22));
+      const all = grads();
+      await policy.accumulate(seqs, () => all);
+      const whole = await policy.gradients();
+      await policy.step({ lr: 0, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 0 });
+      for (const t of (await policy.gradients()).values()) expect(t.data.every((v) => v === 0)).toBe(true);
+      const part = (a: number, b: number) => () => ({ dlogp: all.dlogp.slice(a, b), dentropy: all.dentropy.slice(a, b) });
+      await policy.accumulate(seqs.slice(0, 1), part(0, 1));
+      await policy.accumulate(seqs.slice(1, 3), part(1, 3));
+      await policy.accumulate(seqs.slice(3), part(3, 4));
+      const parts = await policy.gradients();
+      for (const [name, t] of whole) expectClose(name, parts.get(name)!.data, t.data, 1e-5);
+      await policy.step({ lr: 0, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8, maxGradNorm: 0 });
+    });
+
+    test("greedy generation of 32 tokens equals the reference's, batched prompts of different lengths", async () => {
+      const rng = Rng.seeded(31);
+      const prompts = [randomIds(rng, 5), randomIds(rng, 17), randomIds(rng, 1)];
+      const ref = modelRef(dir, { mode: "greedy", prompts, max_new: 32 });
+      expect(ref.values.get("min_margin") as number).toBeGreaterThan(1e-4); // the reference's choices are not near-ties
+      const gens = await policy.generate(prompts, { maxNew: 32, temperature: 0, seed: 0 });
+      expect(gens.map((g) => g.ids)).toEqual(ref.values.get("ids") as number[][]);
+      expect(gens.every((g) => g.finish === "length" && g.text === tokenizer.decode(g.ids, { skipSpecial: true }))).toBe(true);
+      const alone = await policy.generate([prompts[1]], { maxNew: 32, temperature: 0, seed: 0 });
+      expect(alone[0].ids).toEqual(gens[1].ids);
+    });
+  });
+}
+
+describe("generation options", () => {
+  const dir = join(root, "gen");
+  let policy: Policy;
+  beforeAll(async () => {
+    writeCheckpoint(dir, shapes.qwen2, 41);
+    policy = await Policy.load(dir, { maxSeq: 64, maxBatch: 2 });
+  });
+  afterAll(() => policy.destroy());
+  const prompts = [tokenizer.encode("def f(x):"), tokenizer.encode("print(1 + 2)")];
+
+  test("sampling is reproducible by seed, differs across seeds, and batches past maxBatch", async () => {
+    const opts = { maxNew: 12, temperature: 1, topK: 50, topP: 0.9, seed: 7 };
+    const three = [...prompts, prompts[0]];
+    const a = await policy.generate(three, opts);
+    const b = await policy.generate(three, opts);
+    const c = await policy.generate(three, { ...opts, seed: 8 });
+    expect(a).toEqual(b);
+    expect(a.length).toBe(3);
+    expect(c.map((g) => g.ids)).not.toEqual(a.map((g) => g.ids));
+  });
+
+  test("a stop string ends a sequence once its text contains it; the others run on", async () => {
+    const greedy = await policy.generate(prompts, { maxNew: 20, temperature: 0, seed: 0 });
+    const ids = greedy[0].ids;
+    const stop = tokenizer.decode(ids.slice(5, 7)); // text that first appears by token 7
+    expect(stop.length).toBeGreaterThan(0);
+    const stopped = await policy.generate(prompts, { maxNew: 20, temperature: 0, seed: 0, stop: [stop] });
+    expect(stopped[0].finish).toBe("stop");
+    expect(stopped[0].text).toContain(stop);
+    expect(ids.slice(0, stopped[0].ids.length)).toEqual(stopped[0].ids);
+    expect(stopped[0].ids.length).toBeLessThanOrEqual(7);
+    if (!greedy[1].text.includes(stop)) expect(stopped[1]).toEqual(greedy[1]);
+  });
+
+  test("bad requests are refused with the reason, before any work", async () => {
+    const v = tokenizer.vocabSize;
+    await expect(policy.generate([[1, 2]], { maxNew: 63, temperature: 0, seed: 0 })).rejects.toThrow(/exceeds maxSeq 64/);
+    await expect(policy.generate([[]], { maxNew: 1, temperature: 0, seed: 0 })).rejects.toThrow(/prompt 0 is empty/);
+    await expect(policy.generate([[1]], { maxNew: 1, temperature: -1, seed: 0 })).rejects.toThrow(/temperature/);
+    await expect(policy.tokenStats([{ promptIds: [v], responseIds: [1] }])).rejects.toThrow(/token id 151665 outside/);
+    await expect(policy.tokenStats([{ promptIds: [1], responseIds: [] }, { promptIds: [1], responseIds: [] }, { promptIds: [1], responseIds: [] }])).rejects.toThrow(/over maxBatch 2/);
+    await expect(policy.accumulate([{ promptIds: [1], responseIds: [2, 3] }], () => ({ dlogp: [new Float32Array(1)] }))).rejects.toThrow(/dlogp\[0\] has 1 values for 2/);
+  });
+});
+
+describe("save, load and optimizer resume", () => {
+  const dir = join(root, "resume");
+  const seqs = sequences(51).slice(0, 2).map(asSeq);
+  const grads = gradsOf(sequences(51).slice(0, 2));
+  const opt = { lr: 1e-2, weightDecay: 0.1, betas: [0.9, 0.99] as [number, number], eps: 1e-8, maxGradNorm: 1 };
+  const trainStep = async (p: Policy) => {
+    await p.accumulate(seqs, grads);
+    return p.step(opt);
+  };
+
+  test("save writes the loaded tensors back bit-exact; a stepped policy saved and reloaded gives the same logits", async () => {
+    const tensors = writeCheckpoint(dir, shapes.llama, 52);
+    const policy = await Policy.load(dir, { maxSeq: 64, maxBatch: 4 });
+    await policy.save(join(root, "resaved"));
+    for (const [name, t] of loadCheckpoint(join(root, "resaved")).tensors) {
+      expect({ name, same: Buffer.from(t.data.buffer).equals(Buffer.from(tensors.get(name)!.data.buffer)) }).toEqual({ name, same: true });
+    }
+    const { gradNorm } = await trainStep(policy);
+    expect(gradNorm).toBeGreaterThan(0);
+    await policy.save(join(root, "stepped"));
+    const again = await Policy.load(join(root, "stepped"), { maxSeq: 64, maxBatch: 4 });
+    const ids = [1, 2, 3, 4, 5];
+    expect(await again.logits(ids)).toEqual(await policy.logits(ids));
+    expect(await again.logits(ids)).not.toEqual(await (await Policy.load(dir, { maxSeq: 64, maxBatch: 4 })).logits(ids));
+    policy.destroy();
+    again.destroy();
+  });
+
+  test("two steps equal one step, save with optimizer, reload, one step", async () => {
+    const straight = await Policy.load(dir, { maxSeq: 64, maxBatch: 4 });
+    await trainStep(straight);
+    await straight.save(join(root, "mid"));
+    await straight.saveOptimizer(join(root, "mid.adam"));
+    await trainStep(straight);
+    const resumed = await Policy.load(join(root, "mid"), { maxSeq: 64, maxBatch: 4 });
+    await resumed.loadOptimizer(join(root, "mid.adam"));
+    await trainStep(resumed);
+    const a = await straight.gradients(); // both zero after the step; the parameters are what must agree
+    expect([...a.values()].every((t) => t.data.every((v) => v === 0))).toBe(true);
+    await straight.save(join(root, "straight-2"));
+    await resumed.save(join(root, "resumed-2"));
+    const x = loadCheckpoint(join(root, "straight-2")).tensors;
+    const y = loadCheckpoint(join(root, "resumed-2")).tensors;
+    for (const [name, t] of x) expectClose(name, y.get(name)!.data, t.data, 1e-6);
+    await expect(resumed.loadOptimizer(join(root, "mid", "config.json"))).rejects.toThrow(/optimizer state/);
+    straight.destroy();
+    resumed.destroy();
+  });
+});

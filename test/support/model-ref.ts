@@ -1,0 +1,56 @@
+// Runs test/support/model_ref.py (the PyTorch float64 reference of engine/model) on a checkpoint directory; large
+// results come back as raw float64 rather than JSON.
+import { spawnSync } from "bun";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TORCH_PYTHON } from "./torch.ts";
+
+export interface RefTensor {
+  shape: number[];
+  data: Float64Array;
+}
+
+export interface RefSeq {
+  prompt: number[];
+  response: number[];
+  /** ∂L/∂logp and ∂L/∂entropy per response token. */
+  c: number[];
+  e: number[];
+}
+
+export type RefTask =
+  | { mode: "logits"; ids: number[] }
+  | { mode: "grads"; seqs: RefSeq[] }
+  | { mode: "greedy"; prompts: number[][]; max_new: number };
+
+export interface RefResult {
+  tensors: Map<string, RefTensor>;
+  values: Map<string, unknown>;
+}
+
+const SCRIPT = join(import.meta.dir, "model_ref.py");
+
+export function modelRef(checkpoint: string, task: RefTask): RefResult {
+  const dir = mkdtempSync(join(tmpdir(), "model-ref-"));
+  try {
+    const prefix = join(dir, "out");
+    const proc = spawnSync([TORCH_PYTHON, SCRIPT, checkpoint, prefix], { stdin: Buffer.from(JSON.stringify(task)), stderr: "pipe" });
+    if (proc.exitCode !== 0) throw new Error(`model reference failed (exit ${proc.exitCode}):\n${proc.stderr.toString()}`);
+    const header = JSON.parse(readFileSync(`${prefix}.json`, "utf8")) as Record<string, { shape?: number[]; offset?: number; value?: unknown }>;
+    const bin = readFileSync(`${prefix}.bin`);
+    const all = new Float64Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+    const result: RefResult = { tensors: new Map(), values: new Map() };
+    for (const [name, h] of Object.entries(header)) {
+      if (h.shape === undefined) {
+        result.values.set(name, h.value);
+        continue;
+      }
+      const size = h.shape.reduce((a, b) => a * b, 1);
+      result.tensors.set(name, { shape: h.shape, data: all.subarray(h.offset!, h.offset! + size) });
+    }
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,149 @@
+# The independent reference for engine/model: a Qwen2 / Llama causal LM written from the architecture's equations in
+# PyTorch float64, reading the checkpoint directory itself (config.json + model.safetensors, parsed here).
+#
+#   usage: python3 model_ref.py CHECKPOINT_DIR OUT_PREFIX < task.json
+#   task:  {"mode": "logits", "ids": [...]}
+#          {"mode": "grads", "seqs": [{"prompt": [...], "response": [...], "c": [...], "e": [...]}]}
+#              loss = sum over response tokens of c * logp + e * entropy; outputs logp, entropy and every gradient
+#          {"mode": "greedy", "prompts": [[...]], "max_new": N}
+# Writes OUT_PREFIX.json ({name: {shape, offset}} in float64 elements, plus plain values) and OUT_PREFIX.bin.
+import json
+import math
+import struct
+import sys
+
+import numpy as np
+import torch
+
+torch.set_default_dtype(torch.float64)
+DTYPES = {"F32": np.float32, "F16": np.float16}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        buf = raw[8 + n + a : 8 + n + b]
+        if e["dtype"] == "BF16":
+            arr = (np.frombuffer(buf, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+        else:
+            arr = np.frombuffer(buf, dtype=DTYPES[e["dtype"]])
+        out[name] = torch.tensor(arr.astype(np.float64)).reshape(e["shape"]).requires_grad_(True)
+    return out
+
+
+class Model:
+    def __init__(self, ckpt):
+        cfg = json.load(open(f"{ckpt}/config.json"))
+        self.w = read_safetensors(f"{ckpt}/model.safetensors")
+        self.layers = cfg["num_hidden_layers"]
+        self.heads = cfg["num_attention_heads"]
+        self.kv_heads = cfg.get("num_key_value_heads", self.heads)
+        self.head_dim = cfg.get("head_dim") or cfg["hidden_size"] // self.heads
+        self.eps = cfg["rms_norm_eps"]
+        self.theta = cfg.get("rope_theta", 10000.0)
+        tied = cfg.get("tie_word_embeddings", False)
+        self.lm_head = self.w["model.embed_tokens.weight"] if tied else self.w["lm_head.weight"]
+
+    def rmsnorm(self, x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
+
+    def rope(self, x, positions):  # x [T, H, D]
+        d = self.head_dim
+        inv = 1.0 / (self.theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
+        freqs = positions[:, None].double() * inv[None, :]
+        emb = torch.cat([freqs, freqs], -1)
+        cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
+        x1, x2 = x[..., : d // 2], x[..., d // 2 :]
+        return x * cos + torch.cat([-x2, x1], -1) * sin
+
+    def linear(self, x, name):
+        y = x @ self.w[f"{name}.weight"].T
+        bias = self.w.get(f"{name}.bias")
+        return y if bias is None else y + bias
+
+    def logits(self, ids):
+        T = len(ids)
+        pos = torch.arange(T)
+        x = self.w["model.embed_tokens.weight"][torch.tensor(ids)]
+        mask = torch.full((T, T), float("-inf")).triu(1)
+        group = self.heads // self.kv_heads
+        for l in range(self.layers):
+            p = f"model.layers.{l}."
+            h = self.rmsnorm(x, self.w[p + "input_layernorm.weight"])
+            q = self.rope(self.linear(h, p + "self_attn.q_proj").view(T, self.heads, self.head_dim), pos)
+            k = self.rope(self.linear(h, p + "self_attn.k_proj").view(T, self.kv_heads, self.head_dim), pos)
+            v = self.linear(h, p + "self_attn.v_proj").view(T, self.kv_heads, self.head_dim)
+            k = k.repeat_interleave(group, dim=1)
+            v = v.repeat_interleave(group, dim=1)
+            scores = torch.einsum("thd,shd->hts", q, k) / math.sqrt(self.head_dim) + mask
+            att = torch.einsum("hts,shd->thd", scores.softmax(-1), v).reshape(T, -1)
+            x = x + self.linear(att, p + "self_attn.o_proj")
+            h = self.rmsnorm(x, self.w[p + "post_attention_layernorm.weight"])
+            gate = self.linear(h, p + "mlp.gate_proj")
+            up = self.linear(h, p + "mlp.up_proj")
+            x = x + self.linear(torch.nn.functional.silu(gate) * up, p + "mlp.down_proj")
+        return self.rmsnorm(x, self.w["model.norm.weight"]) @ self.lm_head.T
+
+
+def main():
+    ckpt, prefix = sys.argv[1], sys.argv[2]
+    task = json.load(sys.stdin)
+    model = Model(ckpt)
+    out = {}
+    if task["mode"] == "logits":
+        with torch.no_grad():
+            out["logits"] = model.logits(task["ids"])
+    elif task["mode"] == "grads":
+        loss, logps, ents = 0.0, [], []
+        for s in task["seqs"]:
+            ids = s["prompt"] + s["response"]
+            rows = model.logits(ids)[len(s["prompt"]) - 1 : len(ids) - 1]
+            logprobs = rows.log_softmax(-1)
+            logp = logprobs.gather(1, torch.tensor(s["response"])[:, None])[:, 0]
+            ent = -(logprobs.exp() * logprobs).sum(-1)
+            loss = loss + (torch.tensor(s["c"]) * logp).sum() + (torch.tensor(s["e"]) * ent).sum()
+            logps.append(logp.detach())
+            ents.append(ent.detach())
+        loss.backward()
+        out["logp"] = torch.cat(logps)
+        out["entropy"] = torch.cat(ents)
+        for name, t in model.w.items():
+            out[f"grad:{name}"] = t.grad if t.grad is not None else torch.zeros_like(t)
+    elif task["mode"] == "greedy":
+        gens, margins = [], []
+        with torch.no_grad():
+            for prompt in task["prompts"]:
+                ids = list(prompt)
+                for _ in range(task["max_new"]):
+                    last = model.logits(ids)[-1]
+                    top = last.topk(2).values
+                    margins.append((top[0] - top[1]).item())
+                    ids.append(int(last.argmax()))
+                gens.append(ids[len(prompt) :])
+        out["ids"] = gens
+        out["min_margin"] = min(margins)
+    header, blobs, offset = {}, [], 0
+    for name, v in out.items():
+        if isinstance(v, torch.Tensor):
+            a = v.detach().to(torch.float64).contiguous().numpy()
+            header[name] = {"shape": list(a.shape), "offset": offset}
+            blobs.append(a.tobytes())
+            offset += a.size
+        else:
+            header[name] = {"value": v}
+    with open(prefix + ".bin", "wb") as f:
+        for b in blobs:
+            f.write(b)
+    with open(prefix + ".json", "w") as f:
+        json.dump(header, f)
+
+
+if __name__ == "__main__":
+    main()
