@@ -23,18 +23,6 @@ export const LOG = "train.log";
 export { RunDirError };
 const INITIAL_MODEL = "initial-model";
 
-/**
- * The policy class of engine/model (`Policy.load(dir, sizes)`, see ports.ts). Looked up at run time so the trainer
- * builds while the model package is still without it; a run then stops with this message before any work.
- */
-export function policyLoader(): (dir: string, sizes: { maxSeq: number; maxBatch: number }) => Promise<PolicyLike> {
-  const Policy = (model as Record<string, unknown>).Policy as { load?: (dir: string, sizes: object) => Promise<PolicyLike> } | undefined;
-  if (typeof Policy?.load !== "function") {
-    throw new Error("engine/model does not export Policy yet (generate/tokenStats/accumulate/step): training cannot run");
-  }
-  return (dir, sizes) => (Policy.load as (d: string, s: object) => Promise<PolicyLike>)(dir, sizes);
-}
-
 export interface RunOptions {
   config: TrainConfig;
   preset: string;
@@ -95,7 +83,6 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     appendFileSync(join(outDir, LOG), `${text}\n`);
   };
   const progress = new Progress(o.sink, config.steps);
-  let loadPolicy: ReturnType<typeof policyLoader>;
   mkdirSync(outDir, { recursive: true });
   const seeds = Buffers.seeded(config.buffers, config.data);
   const seedSnippets = new Set([...seeds.abduction.snapshot(), ...seeds.deduction.snapshot()].map((p) => p.snippet));
@@ -108,7 +95,6 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const initialModel = config.model.checkpoint ?? join(outDir, INITIAL_MODEL);
   if (o.resume) {
     const ck = latestCheckpoint(outDir);
-    loadPolicy = policyLoader();
     buffers = Buffers.restored(config.buffers, ck.state.buffers, ck.state.step);
     rng = Rng.fromState(ck.state.rng);
     start = ck.state.step;
@@ -120,7 +106,6 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     if (existsSync(join(outDir, "checkpoints")) || existsSync(join(outDir, METRICS))) {
       throw new RunDirError(`--out ${outDir} already holds a run; continue it with --resume ${outDir} or choose another --out`);
     }
-    loadPolicy = policyLoader();
     writeFileSync(join(outDir, RUN_CONFIG), JSON.stringify({ preset: o.preset, config }, null, 2));
     if (config.model.checkpoint === null) {
       progress.line(`making a random ${config.model.makePreset} checkpoint in ${initialModel}`);
@@ -133,8 +118,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   }
 
   const sizes = { maxSeq: config.model.maxSeq, maxBatch: config.model.maxBatch };
-  const policy: PolicyLike = await loadPolicy(modelDir, sizes);
-  const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await loadPolicy(initialModel, sizes) : null;
+  const policy: PolicyLike = await model.Policy.load(modelDir, sizes);
+  const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, sizes) : null;
   const executor = await executorFor(config);
   try {
     if (optimizerPath) await policy.loadOptimizer(optimizerPath);
