@@ -1,4 +1,4 @@
-// Public API of engine/: the AZR self-play engine (config, tasks, buffers, rewards, TRR++, trainer).
+// Public API of engine/: the AZR self-play engine (config, tasks, buffers, rewards, TRR++, trainer) and its policy.
 //
 //   const { config } = resolveConfig({ preset: "tiny" });
 //   await runTraining({ config, preset: "tiny", outDir: "runs/x", resume: false, sink: process.stderr, interrupted: () => false });
@@ -22,3 +22,4 @@ export { trainStep, type StepReport } from "./trainer/step.ts";
 export type { ExecutorLike, PolicyLike } from "./trainer/ports.ts";
 export { Rng, type RngState } from "./rng.ts";
 export { Tokenizer } from "./tokenizer/index.ts";
+export { loadCheckpoint, makeCheckpoint, Policy, saveCheckpoint, type GenerateOptions, type Generation, type Sequence } from "./model/index.ts";

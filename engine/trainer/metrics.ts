@@ -25,7 +25,7 @@ export function summaryLine(r: StepReport): string {
   const total = prop.reduce((a, b) => a + b.size, 0);
   parts.push(`valid ${total ? ((100 * valid) / total).toFixed(0) : 0}%`);
   parts.push(`buf abd ${r.buffers.abduction} ded ${r.buffers.deduction} ind ${r.buffers.induction}`);
-  parts.push(`loss ${num(r.update.loss, 4)} gn ${r.update.gradNorm.toFixed(3)}`);
+  parts.push(`loss ${num(r.update.loss, 4)} gn ${r.update.gradNorm.toPrecision(3)}`);
   parts.push(`${r.seconds.toFixed(1)}s`);
   return parts.join(" | ");
 }
