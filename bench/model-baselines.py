@@ -1,6 +1,6 @@
 # Baseline for `bun run bench model`: the same Qwen2 / Llama causal LM as engine/model (RMSNorm, RoPE rotate_half,
 # GQA, SwiGLU, q/k/v bias, tied or untied head) in PyTorch float32, reading the same checkpoint directory
-# (config.json + model.safetensors, parsed here with numpy), timed on the same work as the Policy:
+# (config.json + model.safetensors, read by test/support/model_ref.py's readers), timed on the same work as the Policy:
 #   decode  per case: greedy generate with maxNew 1 (prefill + first token) and with maxNew S (its own KV cache)
 #   score   log-prob and entropy of every response token (forward only)
 #   train   the same forward, loss = -mean(logp), backward, clip to norm 1, AdamW (lr 1e-5, no weight decay)
@@ -14,15 +14,15 @@
 import json
 import math
 import os
-import struct
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "F16": np.float16}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "support"))
+from model_ref import read_arrays, read_shape  # noqa: E402  (one checkpoint reader for the reference and the baseline)
+
 NO_CUDA = 3
 
 
@@ -38,38 +38,15 @@ def machine(device):
 
 
 def read_safetensors(path, device):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = e["data_offsets"]
-        buf = raw[8 + n + a : 8 + n + b]
-        if e["dtype"] == "BF16":
-            arr = (np.frombuffer(buf, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
-        elif e["dtype"] in DTYPES:
-            arr = np.frombuffer(buf, dtype=DTYPES[e["dtype"]]).astype(np.float32)
-        else:
-            raise ValueError(f"{path}: tensor {name} has dtype {e['dtype']}; expected F32, F16 or BF16")
-        out[name] = torch.from_numpy(arr.copy()).reshape(e["shape"]).to(device).requires_grad_(True)
-    return out
+    return {name: torch.from_numpy(a.copy()).to(device).requires_grad_(True) for name, a in read_arrays(path).items()}
 
 
 class Model:
     def __init__(self, ckpt, device):
-        cfg = json.load(open(os.path.join(ckpt, "config.json")))
+        vars(self).update(read_shape(ckpt))
         self.device = device
         self.w = read_safetensors(os.path.join(ckpt, "model.safetensors"), device)
-        self.layers = cfg["num_hidden_layers"]
-        self.heads = cfg["num_attention_heads"]
-        self.kv_heads = cfg.get("num_key_value_heads", self.heads)
-        self.head_dim = cfg.get("head_dim") or cfg["hidden_size"] // self.heads
-        self.eps = cfg["rms_norm_eps"]
-        self.theta = cfg.get("rope_theta", 10000.0)
-        self.lm_head = self.w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings", False) else self.w["lm_head.weight"]
+        self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
         self.rope_len = 0
 
     def rope_table(self, length):

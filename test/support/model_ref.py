@@ -15,11 +15,11 @@ import sys
 import numpy as np
 import torch
 
-torch.set_default_dtype(torch.float64)
 DTYPES = {"F32": np.float32, "F16": np.float16}
 
 
-def read_safetensors(path):
+def read_arrays(path):
+    """Every tensor of a safetensors file as a float32 numpy array of its shape (bench/model-baselines.py uses it too)."""
     with open(path, "rb") as f:
         raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
@@ -32,24 +32,38 @@ def read_safetensors(path):
         buf = raw[8 + n + a : 8 + n + b]
         if e["dtype"] == "BF16":
             arr = (np.frombuffer(buf, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+        elif e["dtype"] in DTYPES:
+            arr = np.frombuffer(buf, dtype=DTYPES[e["dtype"]]).astype(np.float32)
         else:
-            arr = np.frombuffer(buf, dtype=DTYPES[e["dtype"]])
-        out[name] = torch.tensor(arr.astype(np.float64)).reshape(e["shape"]).requires_grad_(True)
+            raise ValueError(f"{path}: tensor {name} has dtype {e['dtype']}; expected F32, F16 or BF16")
+        out[name] = arr.reshape(e["shape"])
     return out
+
+
+def read_safetensors(path):
+    return {name: torch.tensor(a.astype(np.float64)).requires_grad_(True) for name, a in read_arrays(path).items()}
+
+
+def read_shape(ckpt):
+    """The architecture numbers of config.json, by the names both Model classes use (the baseline's too)."""
+    cfg = json.load(open(f"{ckpt}/config.json"))
+    heads = cfg["num_attention_heads"]
+    return {
+        "layers": cfg["num_hidden_layers"],
+        "heads": heads,
+        "kv_heads": cfg.get("num_key_value_heads", heads),
+        "head_dim": cfg.get("head_dim") or cfg["hidden_size"] // heads,
+        "eps": cfg["rms_norm_eps"],
+        "theta": cfg.get("rope_theta", 10000.0),
+        "tied": cfg.get("tie_word_embeddings", False),
+    }
 
 
 class Model:
     def __init__(self, ckpt):
-        cfg = json.load(open(f"{ckpt}/config.json"))
+        vars(self).update(read_shape(ckpt))
         self.w = read_safetensors(f"{ckpt}/model.safetensors")
-        self.layers = cfg["num_hidden_layers"]
-        self.heads = cfg["num_attention_heads"]
-        self.kv_heads = cfg.get("num_key_value_heads", self.heads)
-        self.head_dim = cfg.get("head_dim") or cfg["hidden_size"] // self.heads
-        self.eps = cfg["rms_norm_eps"]
-        self.theta = cfg.get("rope_theta", 10000.0)
-        tied = cfg.get("tie_word_embeddings", False)
-        self.lm_head = self.w["model.embed_tokens.weight"] if tied else self.w["lm_head.weight"]
+        self.lm_head = self.w["model.embed_tokens.weight"] if self.tied else self.w["lm_head.weight"]
 
     def rmsnorm(self, x, w):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
@@ -93,6 +107,7 @@ class Model:
 
 
 def main():
+    torch.set_default_dtype(torch.float64)  # here, not at import: bench/model-baselines.py imports the readers
     ckpt, prefix = sys.argv[1], sys.argv[2]
     task = json.load(sys.stdin)
     model = Model(ckpt)
