@@ -1,11 +1,14 @@
 // `bun run generate`: flag errors (exit 2, named), and a greedy run whose --json output equals the policy's own
 // generation, whether the prompt is given as text or as its token ids.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeCheckpoint, Policy } from "../engine/model/index.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const REPO = join(import.meta.dir, "..");
 const root = mkdtempSync(join(tmpdir(), "generate-cli-"));

@@ -1,6 +1,6 @@
 // Validation and grading through the real executor (spec §2): proposals become buffered programs with gold outputs
 // from the sandbox, and solver answers are judged there. Nothing model-written runs in the test process.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Executor } from "../sandbox/index.ts";
 import { REFERENCE_DEFAULTS, type TrainConfig } from "../engine/config/schema.ts";
 import { Clock } from "../engine/trainer/clock.ts";
@@ -11,6 +11,9 @@ import { validateProposal } from "../engine/trainer/validate.ts";
 import { proposeInductionPrompt, proposeIoPrompt, solvePrompt } from "../engine/tasks/prompts.ts";
 import { zeroSeedIo } from "../engine/buffers/seed.ts";
 import type { InductionProgram, IoProgram, PosedProgram } from "../engine/tasks/types.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const F = "```";
 let executor: Executor;

@@ -1,11 +1,14 @@
 // `bun run train` end to end with the real executor and the real model on lavapipe: the flag and path errors, one
 // full tiny run (every batch logged, checkpoints written, every parameter tensor changed by the update), and exact
 // resume: a run killed (SIGKILL) after its step-1 checkpoint and resumed takes the same step 2 as an uninterrupted run.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../engine/config/load.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const REPO = join(import.meta.dir, "..");
 const TRAIN = join(REPO, "engine", "cli", "train.ts");
@@ -88,6 +91,7 @@ describe("tiny training end to end", () => {
     expect(code).toBe(0);
     expect(stderr).toMatch(/step 1 \| abd P [-+]\d\.\d\d valid \d+\/1 S [-+]\d\.\d\d solved \d+\/1 \| ded .* \| ind .* \| buf abd \d+ ded \d+ ind \d+/);
     expect(stderr).toMatch(/eval step 2 \| deduction \d+\/1 \| abduction \d+\/1/);
+    expect(stderr).toMatch(/memory plan \(qwen2, [\d.]+M parameters[^]*AdamW moments[^]*KV cache[^]*total +[\d.]+ MiB/);
     const recs = metrics(full);
     expect(recs.map((r) => r.step)).toEqual([1, 2]);
     for (const task of ["abduction", "deduction", "induction"]) {

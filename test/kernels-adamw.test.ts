@@ -1,11 +1,14 @@
 // Fused AdamW with global-norm clipping (adamw.ts, gradnorm.ts) against torch.optim.AdamW after
 // torch.nn.utils.clip_grad_norm_, over several steps, with a parameter excluded from weight decay.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Step, Tensor } from "../kernels/index.ts";
 import { AdamW } from "../kernels/adamw.ts";
 import { clipGrads, gradNorm } from "../kernels/gradnorm.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch, type RefInput } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SLOW_MS = 60_000;
 // Elementwise updates plus one norm over ~3k squares in fp32.

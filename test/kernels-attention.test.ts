@@ -1,6 +1,6 @@
 // Causal GQA attention (attention.ts): training forward and backward on right-padded batches, and the decode
 // forward over a KV cache, against PyTorch float64 autograd.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import {
   attentionBackward,
@@ -12,6 +12,9 @@ import {
 } from "../kernels/attention.ts";
 import { ints, normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 // Scores masked with -inf: causal (key j <= query position) and, for decode, the position offset per sequence.
 const TORCH_ATTEND = `

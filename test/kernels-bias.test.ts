@@ -1,8 +1,11 @@
 // Linear-layer bias (bias.ts): in-place add and its column-sum gradient against PyTorch float64 autograd.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { addBias, biasBackward, getGpu, run, Tensor } from "../kernels/index.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SLOW_MS = 60_000;
 // One add per element; column sums of up to 300 terms.

@@ -1,6 +1,6 @@
 // The elementwise table (elementwise.ts): every row forward and backward against PyTorch float64, on the scalar
 // path (odd sizes) and the vec4 path, plain and accumulating.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import {
   ELEMENTWISE,
@@ -12,6 +12,9 @@ import {
 } from "../kernels/elementwise.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch, type RefArray, type RefInput } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 // One op evaluation per element: only fp32 rounding of a few operations.
 const BOUND = 2e-6;

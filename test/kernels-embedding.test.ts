@@ -1,9 +1,12 @@
 // Embedding lookup and its deterministic gradient (embedding.ts) against PyTorch float64.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import { embedding, embeddingBackward } from "../kernels/embedding.ts";
 import { ints, normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SLOW_MS = 60_000;
 // The forward copies; the gradient sums at most T terms per element.

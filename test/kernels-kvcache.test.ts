@@ -1,10 +1,13 @@
 // KV cache append (kvcache.ts) against PyTorch index assignment: every row lands at its sequence's position and no
 // other cache row changes.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import { kvCacheAppend, kvCacheAppendReference } from "../kernels/kvcache.ts";
 import { ints, normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const TORCH = `
 k, v = inp["kCache"].clone(), inp["vCache"].clone()

@@ -1,10 +1,13 @@
 // Log-prob gather (loss.ts) and entropy (entropy.ts), forward and backward, against PyTorch float64.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import { entropyBackward, entropyBackwardReference, entropyForward, entropyReference } from "../kernels/entropy.ts";
 import { logProbBackward, logProbBackwardReference, logProbForward, logProbReference } from "../kernels/loss.ts";
 import { ints, normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const TORCH = `
 x = inp["logits"].clone().requires_grad_(True)

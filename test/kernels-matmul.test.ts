@@ -1,9 +1,12 @@
 // Matmul (every variant, every transposition, plain and batched) forward and backward against PyTorch float64.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import { matmul, matmulBackward, type MatmulVariant } from "../kernels/matmul.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch, type RefArray } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 // fp32 dot products of up to 68 terms of O(1) values: ~1e-7 expected.
 const BOUND = 1e-5;

@@ -1,9 +1,12 @@
 // RMSNorm forward and backward (rmsnorm.ts) against PyTorch float64 autograd.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import { rmsnorm, rmsnormBackward } from "../kernels/rmsnorm.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SLOW_MS = 60_000;
 // Row sums of up to 256 squares / products in fp32.

@@ -1,10 +1,13 @@
 // Rotary position embedding (rope.ts) forward and backward against a PyTorch float64 transcription of Hugging
 // Face's Qwen2 apply_rotary_pos_emb (rotate_half), with per-row positions and a decode offset.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import { rope, ropeTable } from "../kernels/rope.ts";
 import { ints, normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, relError, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SLOW_MS = 60_000;
 // A rotation per pair: fp32 rounding of the table and two products.

@@ -1,10 +1,13 @@
 // Sampling (sample.ts): draws follow the filtered softmax that PyTorch computes (chi-square), filtered-out tokens
 // never appear, greedy takes the first maximum, and the RNG stream is a pure function of (seed, row, step).
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { getGpu, run, Tensor } from "../kernels/index.ts";
 import { Sampler, samplingDistribution, type SamplingOptions } from "../kernels/sample.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
 import { arr, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 // HF/vLLM semantics: temperature, then top-k, then the nucleus of the renormalised rest.
 const TORCH_FILTERED = `

@@ -1,7 +1,10 @@
 // The device layer (device.ts, tensor.ts, kernel.ts): round trips per dtype, poisoning, views, steps with copies and
 // clears, uniform updates, and the errors a wrong call gets.
-import { beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { Dispatch, getGpu, requireGpu, run, Step, Tensor, type Kernel } from "../kernels/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SLOW_MS = 60_000;
 

@@ -1,6 +1,6 @@
 // Checkpoint files: random init in HF format, safetensors round trip, bf16/f16 decoding against torch, sharded
 // indexes, and errors that name the tensor or the architecture.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,9 @@ import {
 } from "../engine/model/index.ts";
 import { parseSpec } from "../engine/cli/make-checkpoint.ts";
 import { arr, runTorch } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const root = mkdtempSync(join(tmpdir(), "model-ckpt-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

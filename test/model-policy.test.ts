@@ -2,7 +2,7 @@
 // on tiny random checkpoints with the full Qwen2.5 vocabulary: a Qwen2 one (tied head, q/k/v bias, GQA) and a
 // Llama one (untied head, no bias). Logits, log-probs, entropies and every parameter's gradient; greedy decoding;
 // accumulation invariance; save/load and optimizer resume; input errors.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,9 @@ import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
 import { modelRef, type RefSeq } from "./support/model-ref.ts";
 import { relError } from "./support/torch.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const root = mkdtempSync(join(tmpdir(), "model-policy-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

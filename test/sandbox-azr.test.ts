@@ -1,7 +1,10 @@
 // AZR semantics of the executor's ops (spec §2-3), against the real interpreter: run, validate, the three judges,
 // the reference-compatible mode, and malformed requests.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Executor, type Request } from "../sandbox/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 let ex: Executor;
 let compat: Executor;

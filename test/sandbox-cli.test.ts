@@ -1,7 +1,10 @@
 // `bun run executor batch` as a user runs it: JSON lines in, the same order out, malformed lines answered, stdout,
 // stderr and exit code asserted together; bad options refused before any interpreter starts.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { spawn } from "bun";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const CLI = new URL("../sandbox/cli.ts", import.meta.url).pathname;
 

@@ -1,8 +1,11 @@
 // Pristine mode ships the marshalled code of a repeated program (code-cache.ts): results must be those of a fresh
 // compile, state must still not leak between requests, and a program that does not compile is still reported.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { CodeCache } from "../sandbox/code-cache.ts";
 import { Executor } from "../sandbox/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 let ex: Executor;
 beforeAll(async () => {

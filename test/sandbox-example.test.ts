@@ -1,5 +1,8 @@
 // Runs sandbox/example.ts, the README's runnable example, as a user would: stdout, stderr and exit code together.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 test("bun sandbox/example.ts runs every op", async () => {
   const proc = Bun.spawn(["bun", new URL("../sandbox/example.ts", import.meta.url).pathname], {

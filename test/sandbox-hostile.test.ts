@@ -1,9 +1,12 @@
 // A hostile corpus against the real interpreter: each program gets its expected result kind, nothing reaches the
 // host, and an ordinary program run right after it on the same pool still gives exactly the baseline answer.
 // The verdict table is separate from the corpus; an entry without a verdict fails the suite (wasmtime-style).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, rmSync } from "node:fs";
 import { Executor, type Request, type Result, type Status } from "../sandbox/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const TIMEOUT_MS = 1000;
 const CANARY = "/tmp/azr-sandbox-hostile-canary";

@@ -2,8 +2,11 @@
 // registrations, sys.modules, random state) is invisible to the next. Two proofs: a probe program that reads all of
 // that state gives the baseline answer after every tampering program, and `verifyRestore` compares every byte of
 // linear memory with the snapshot after every restore (a mismatch would come back as a crash).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Executor, type Request, type Result } from "../sandbox/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const py = (...lines: string[]) => lines.join("\n");
 

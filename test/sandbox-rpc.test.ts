@@ -1,12 +1,15 @@
 // The msgpack RPC server under load: two clients at once, mixed ops with known answers and several timeouts;
 // every request is answered exactly once with its own result, and malformed frames cost only an error reply.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { connect } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { encodeFrame, FrameReader } from "../sandbox/framing.ts";
 import { Executor, type Request, type Result } from "../sandbox/index.ts";
 import { ExecutorClient } from "../sandbox/rpc-client.ts";
 import { listen } from "../sandbox/rpc-server.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 let ex: Executor;
 let server: Server;

@@ -2,9 +2,12 @@
 // row) through the executor in reference-compatible mode (compat `validate` = the reference's check_all, which is
 // what produced the recorded outputs) and reports the exact-match rate. Every mismatch must fall in a documented
 // category, decided by a rule over the row and our result; an unexplained mismatch fails the test.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { Executor, type Result } from "../sandbox/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SEED_DIR = new URL("../../shared/data/azr-seed/", import.meta.url).pathname;
 

@@ -1,10 +1,13 @@
 // The WASI host, deny by default: it provides every import python.wasm declares, and each one grants only what the
 // header comment of sandbox/wasi.ts lists (no files, no sockets, no preopens; a deterministic clock and random
 // stream; only our args and environment). Driven directly against a plain WebAssembly.Memory.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readPythonWasm } from "../sandbox/module.ts";
 import { parseImports, parseSections } from "../sandbox/wasm-rewrite.ts";
 import { ProcExit, VIRTUAL_EPOCH_NS, WASI_ERRNO, WasiHost } from "../sandbox/wasi.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 type Fn = (...args: Array<number | bigint>) => number;
 

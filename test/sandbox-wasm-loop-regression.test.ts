@@ -1,8 +1,11 @@
 // Regression for the Bun bug the executor's design works around (oven-sh/bun#12616, PR #36356): Worker.terminate()
 // cannot stop a thread spinning in WebAssembly. On the Bun we pin, a fuel-instrumented loop must stop itself at its
 // deadline, both a bare wasm loop in a worker and Python loops (pure and C-level) in the executor.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Executor } from "../sandbox/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const DEADLINE_MS = 300;
 

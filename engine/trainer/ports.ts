@@ -7,7 +7,7 @@ export type { GenerateOptions, Generation, Sequence, StepOptions, TokenGrads, To
 
 export type PolicyLike = Pick<
   Policy,
-  "tokenizer" | "generate" | "tokenStats" | "accumulate" | "step" | "save" | "saveOptimizer" | "loadOptimizer" | "destroy"
+  "tokenizer" | "generate" | "tokenStats" | "accumulate" | "step" | "memoryPlan" | "save" | "saveOptimizer" | "loadOptimizer" | "destroy"
 >;
 
 export interface ExecutorLike {

@@ -119,6 +119,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
 
   const sizes = { maxSeq: config.model.maxSeq, maxBatch: config.model.maxBatch };
   const policy: PolicyLike = await model.Policy.load(modelDir, sizes);
+  log(policy.memoryPlan(sizes.maxBatch, sizes.maxSeq));
   const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, sizes) : null;
   const executor = await executorFor(config);
   try {

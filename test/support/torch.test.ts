@@ -1,5 +1,8 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { arr, relError, runTorch } from "./torch.ts";
+import { SLOW_TEST_MS } from "./timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 test("the torch reference runs and round-trips float64 tensors", () => {
   const out = runTorch(`out["y"] = inp["x"] @ inp["x"].T`, { x: arr([1, 2, 3, 4], [2, 2]) });
