@@ -37,17 +37,34 @@ export interface InterpreterConfig {
 export interface InterpreterIO {
   /** Blocks until the next request. */
   next(lastSeq: number): Incoming;
-  /** The reply to request `seq`; `ready` false when the instance is about to be replaced. */
-  done(seq: number, reply: Reply, ready: boolean): void;
+  /** The reply to request `seq`; `restart` says why the instance that answered is replaced next (null: it serves
+   * on). The two travel together so that whoever sees the answer also sees its restart counted. */
+  done(seq: number, reply: Reply, restart: string | null): void;
   /** The first boundary of a fresh instance: ready to serve. */
   ready(bootMs: number): void;
-  /** An instance ended (it is replaced next); `reason` is the result kind or host error that ended it. */
+  /** An instance ended between requests (it is replaced next); `reason` is the host error that ended it. */
   ended(reason: string): void;
+}
+
+/** How an instance ended: the answer for the request in flight, if one was, and the restart reason. */
+interface End {
+  reply: Reply;
+  reason: string;
 }
 
 /** Why an instance ended. */
 class Deadline extends Error {}
-class Recycle extends Error {}
+/** The instance grew: it answered `reply` and is replaced. */
+class Recycle extends Error {
+  constructor(readonly reply: Reply) {
+    super("recycled");
+  }
+}
+
+/** The restart reason of an instance that ended with `reply`: the result kind, or what crashed it. */
+function endWith(reply: Reply): End {
+  return { reply, reason: reply.s === "crash" ? (reply.e ?? "crash") : reply.s };
+}
 
 const PAGE = 1 << PAGE_SHIFT;
 
@@ -66,11 +83,9 @@ export class Interpreter {
       const state = new InstanceRun(this.module, this.cfg, this.io, this.lastSeq);
       const end = state.run();
       this.lastSeq = state.lastSeq;
-      if (state.inFlight !== null) this.io.done(state.inFlight, end, false);
-      else if (!state.servedBoundary) {
-        throw new Error(`python.wasm failed to boot: ${end.e ?? end.s}\n${state.stderrTail()}`);
-      }
-      this.io.ended(end.s === "crash" ? (end.e ?? "crash") : end.s);
+      if (state.inFlight !== null) this.io.done(state.inFlight, end.reply, end.reason);
+      else if (state.servedBoundary) this.io.ended(end.reason);
+      else throw new Error(`python.wasm failed to boot: ${end.reply.e ?? end.reply.s}\n${state.stderrTail()}`);
     }
   }
 }
@@ -118,15 +133,16 @@ class InstanceRun {
     });
   }
 
-  run(): Reply {
+  run(): End {
     try {
       this.instance = new WebAssembly.Instance(this.module, this.host.imports());
       this.memory = this.instance.exports.memory as WebAssembly.Memory;
       this.host.bind(this.memory);
       (this.instance.exports._start as () => void)();
-      return { s: "crash", e: "the driver exited" };
+      return endWith({ s: "crash", e: "the driver exited" });
     } catch (e) {
-      return this.classify(e);
+      if (e instanceof Recycle) return { reply: e.reply, reason: "recycled" };
+      return endWith(this.classify(e));
     }
   }
 
@@ -140,7 +156,6 @@ class InstanceRun {
       if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
       return { s: "timeout", e: "deadline exceeded" };
     }
-    if (e instanceof Recycle) return { s: "crash", e: "recycled" };
     if (e instanceof ProcExit) return { s: "crash", e: `interpreter exited with code ${e.code}` };
     if (e instanceof WebAssembly.RuntimeError) return { s: "crash", e: `trap: ${e.message}` };
     if (e instanceof RangeError) return { s: "crash", e: `stack overflow: ${e.message}` };
@@ -198,10 +213,13 @@ class InstanceRun {
   private boundary(headerPtr: number): void {
     if (this.inFlight !== null) {
       const seq = this.inFlight;
+      const reply = this.finish();
+      // Still in flight: the answer goes out with the restart (serveForever).
+      if (this.memory.buffer.byteLength > (this.snapshot ? this.snapshot.length : this.cfg.recycleBytes)) {
+        throw new Recycle(reply);
+      }
       this.inFlight = null;
-      const grew = this.memory.buffer.byteLength > (this.snapshot ? this.snapshot.length : this.cfg.recycleBytes);
-      this.io.done(seq, this.finish(), !grew);
-      if (grew) throw new Recycle();
+      this.io.done(seq, reply, null);
     }
     if (this.phase === "boot") {
       this.phase = "serving";

@@ -152,11 +152,12 @@ export class Pool {
       slot.ready = true;
       this.consecutiveFatal = 0;
     } else if (m.type === "ended") {
-      const reason = m.reason.replace(/\d+/g, "N").slice(0, 120);
-      this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
+      this.countRestart(m.reason);
     } else if (m.type === "result") {
+      // Counted before the answer settles, so a caller that sees the answer sees its restart.
+      if (m.restart !== null) this.countRestart(m.restart);
       if (slot.job && m.seq === slot.seq) this.settle(slot, m.reply);
-      slot.ready = m.ready;
+      slot.ready = m.restart === null;
     } else {
       // The instance could not boot again: answer its request, replace the worker, give up after repeated failures.
       if (slot.job) this.settle(slot, { s: "crash", e: m.error });
@@ -165,6 +166,11 @@ export class Pool {
       else if (!this.closed) this.spawn().catch(() => {});
     }
     this.pump();
+  }
+
+  private countRestart(why: string): void {
+    const reason = why.replace(/\d+/g, "N").slice(0, 120);
+    this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
   }
 
   private settle(slot: Slot, reply: Reply): void {

@@ -9,7 +9,7 @@ declare const self: Worker;
 /** Messages the worker posts to the pool. */
 export type WorkerMessage =
   | { type: "ready"; bootMs: number }
-  | { type: "result"; seq: number; reply: Reply; ready: boolean }
+  | { type: "result"; seq: number; reply: Reply; restart: string | null }
   | { type: "ended"; reason: string }
   | { type: "fatal"; error: string };
 
@@ -26,7 +26,7 @@ self.onmessage = (event: MessageEvent<WorkerInit>) => {
   try {
     new Interpreter(module, config, {
       next: (lastSeq) => take(channel, lastSeq),
-      done: (seq, reply, ready) => send({ type: "result", seq, reply, ready }),
+      done: (seq, reply, restart) => send({ type: "result", seq, reply, restart }),
       ready: (bootMs) => send({ type: "ready", bootMs }),
       ended: (reason) => send({ type: "ended", reason }),
     }).serveForever();
