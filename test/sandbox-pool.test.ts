@@ -1,7 +1,10 @@
 // The pool under concurrent load: many requests in flight at once, with timeouts, crashes and memory bombs mixed
 // in; every request is answered exactly once with its own result, and the failures cost the others nothing.
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Executor, type Request, type Status } from "../sandbox/index.ts";
+import { SLOW_TEST_MS } from "./support/timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_MS);
 
 const SPIN: Request = { op: "run", code: "def f(x):\n    while True:\n        pass", input: "0" };
 const EXIT: Request = { op: "run", code: "import os\ndef f(x):\n    os._exit(x)", input: "1" };
