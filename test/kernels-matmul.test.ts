@@ -26,7 +26,8 @@ const SIZES = [
   { batch: 1, M: 64, N: 64, K: 64 },
   { batch: 1, M: 37, N: 13, K: 29 },
   { batch: 2, M: 36, N: 68, K: 13 },
-  // A few rows, as in a decode step (rbv8x8 narrows its register block to 4 or 8 rows, one row of invocations).
+  // A few rows, as in a decode step (rbv8x8 narrows its register block to 1, 4 or 8 rows, one row of invocations).
+  { batch: 1, M: 1, N: 9, K: 12 },
   { batch: 1, M: 3, N: 21, K: 8 },
   { batch: 2, M: 6, N: 8, K: 12 },
 ];
