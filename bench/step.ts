@@ -1,11 +1,15 @@
-// `bun run bench step [--steps N]`: where the time of a `tiny` training step goes — generation (propose,
-// learnability, solve), executor (validation, learnability, grading), update — with the executor's share of the
-// step and its calls/s. Runs N steps of a fresh tiny run (default 2: the first one also pays one-time pipeline
-// compiles, the last is reported as the warm step) and writes JSON into bench/results/ (tmp + rename).
+// `bun run bench step [--steps N] [--preset P] [--checkpoint DIR]`: where the time of a training step goes —
+// generation (propose, learnability, solve), executor (validation, learnability, grading), update — with the
+// executor's share of the step and its calls/s. Runs N steps of a fresh run (default: preset tiny and its random
+// model, 2 steps: the first also pays one-time pipeline compiles, the last is reported as the warm step) and writes
+// JSON into bench/results/ (tmp + rename).
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { resolveConfig } from "../engine/config/load.ts";
+import type { PresetName } from "../engine/config/presets.ts";
+import type { TrainConfig } from "../engine/config/schema.ts";
 import { METRICS, runTraining } from "../engine/trainer/run.ts";
 
 interface StepRecord {
@@ -47,18 +51,32 @@ function breakdown(r: StepRecord) {
   };
 }
 
-export async function main(args: string[]): Promise<void> {
-  const at = args.indexOf("--steps");
-  const steps = at >= 0 ? Number(args[at + 1]) : 2;
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps ${args[at + 1]}: use a whole number ≥ 1`);
-  const outDir = mkdtempSync(join(tmpdir(), "azr-bench-step-"));
-  const { config } = resolveConfig({ preset: "tiny", flags: [{ source: "bench", patch: { steps, checkpointEvery: steps, eval: { every: 0 } } }] });
+/** The run's config from the flags, or a usage error (exit 2) that names the flag or path. */
+function configOrExit(args: string[]): { steps: number; preset: PresetName; config: TrainConfig } {
   try {
-    await runTraining({ config, preset: "tiny", outDir, resume: false, sink: process.stderr, interrupted: () => false });
+    const options = { steps: { type: "string" }, preset: { type: "string" }, checkpoint: { type: "string" } } as const;
+    const { values } = parseArgs({ args, strict: true, options });
+    const steps = values.steps === undefined ? 2 : Number(values.steps);
+    if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps ${values.steps}: use a whole number ≥ 1`);
+    // A random tiny model never formats a proposal, so the executor idles; a trained --checkpoint shows its share.
+    const model = values.checkpoint === undefined ? {} : { model: { checkpoint: resolve(values.checkpoint) } };
+    const patch = { steps, checkpointEvery: steps, eval: { every: 0 }, ...model };
+    return { steps, ...resolveConfig({ preset: values.preset ?? "tiny", flags: [{ source: "bench", patch }] }) };
+  } catch (e) {
+    console.error(`bench step: ${(e as Error).message}\nusage: bun run bench step [--steps N] [--preset P] [--checkpoint DIR]`);
+    process.exit(2);
+  }
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { steps, preset, config } = configOrExit(args);
+  const outDir = mkdtempSync(join(tmpdir(), "azr-bench-step-"));
+  try {
+    await runTraining({ config, preset, outDir, resume: false, sink: process.stderr, interrupted: () => false });
     const records: StepRecord[] = readFileSync(join(outDir, METRICS), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const results = records.map(breakdown);
     const warm = results[results.length - 1];
-    console.log(`tiny step ${warm.step} of ${steps} (warm): ${(warm.stepMs / 1000).toFixed(1)} s on ${cpus().length} cores`);
+    console.log(`${preset} step ${warm.step} of ${steps} (warm): ${(warm.stepMs / 1000).toFixed(1)} s on ${cpus().length} cores`);
     console.log("part                    ms   share");
     for (const r of warm.rows) console.log(`${r.part.padEnd(22)}${r.ms.toFixed(0).padStart(7)}  ${(100 * r.share).toFixed(1).padStart(5)}%`);
     console.log(`${"other (prompts, parse)".padEnd(22)}${warm.otherMs.toFixed(0).padStart(7)}  ${((100 * warm.otherMs) / warm.stepMs).toFixed(1).padStart(5)}%`);
