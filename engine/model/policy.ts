@@ -7,7 +7,8 @@
 //   await policy.accumulate(seqs, (stats) => ({ dlogp: ... }));   // any number of micro-batches
 //   const { gradNorm } = await policy.step({ lr, weightDecay, betas, eps, maxGradNorm });
 //
-// Device memory is allocated per batch shape [B, T] (T rounded up to 16) and kept for the two most recent shapes.
+// Device memory is allocated per batch shape [B, T] (T rounded up to 16) and per generation batch size, each kept
+// for the two most recent.
 import { finish, getGpu, ropeTable, Sampler, Step, type Tensor } from "../../kernels/index.ts";
 import type { Tokenizer } from "../tokenizer/index.ts";
 import { bodyActivationBytes } from "./body.ts";
@@ -20,6 +21,7 @@ import { chunkRows } from "./head.ts";
 import { Optimizer, type StepOptions } from "./optimizer.ts";
 import { bucketTokens, checkSequences, pack, type Sequence, splitBySequence } from "./pack.ts";
 import { DeviceParams } from "./params.ts";
+import { Recent } from "./recent.ts";
 import { parameterCount } from "./weights.ts";
 
 /** Per sequence, one value per response token. */
@@ -41,6 +43,7 @@ export interface PolicySizes {
   maxBatch?: number;
 }
 
+/** Training graphs and decoders kept alive, each for the most recent shapes. */
 const KEPT_SHAPES = 2;
 
 export class Policy {
@@ -51,8 +54,8 @@ export class Policy {
   private readonly params: DeviceParams;
   private readonly rope: Tensor;
   private readonly optimizer: Optimizer;
-  private readonly graphs = new Map<string, TrainGraph>();
-  private readonly decoders = new Map<number, Decoder>();
+  private readonly graphs = new Recent<TrainGraph>(KEPT_SHAPES);
+  private readonly decoders = new Recent<Decoder>(KEPT_SHAPES);
 
   private constructor(ckpt: Checkpoint, sizes: PolicySizes) {
     this.config = ckpt.config;
@@ -74,31 +77,14 @@ export class Policy {
     return new Policy(loadCheckpoint(dir), sizes);
   }
 
-  /** The training graph of shape [batch, tokens], kept for the most recent shapes. */
+  /** The training graph of shape [batch, tokens]. */
   private graph(batch: number, tokens: number): TrainGraph {
-    const key = `${batch}x${tokens}`;
-    let g = this.graphs.get(key);
-    if (g !== undefined) {
-      this.graphs.delete(key); // re-inserted last: the map's order is the recency order
-    } else {
-      g = new TrainGraph(this.config, { batch, tokens }, this.params, this.rope);
-      while (this.graphs.size >= KEPT_SHAPES) {
-        const [oldest, old] = this.graphs.entries().next().value as [string, TrainGraph];
-        old.destroy();
-        this.graphs.delete(oldest);
-      }
-    }
-    this.graphs.set(key, g);
-    return g;
+    return this.graphs.get(`${batch}x${tokens}`, () => new TrainGraph(this.config, { batch, tokens }, this.params, this.rope));
   }
 
+  /** The decoder (KV caches [batch, maxSeq]) for a batch size. */
   private decoder(batch: number): Decoder {
-    let d = this.decoders.get(batch);
-    if (d === undefined) {
-      d = new Decoder(this.config, batch, this.maxSeq, this.params.weights, this.rope);
-      this.decoders.set(batch, d);
-    }
-    return d;
+    return this.decoders.get(String(batch), () => new Decoder(this.config, batch, this.maxSeq, this.params.weights, this.rope));
   }
 
   /** Generates for every prompt (in batches of maxBatch); equal prompts, options and seed give equal results. */
@@ -237,10 +223,8 @@ export class Policy {
   }
 
   destroy(): void {
-    for (const g of this.graphs.values()) g.destroy();
-    for (const d of this.decoders.values()) d.destroy();
-    this.graphs.clear();
-    this.decoders.clear();
+    this.graphs.destroy();
+    this.decoders.destroy();
     this.params.destroy();
     this.rope.destroy();
   }
