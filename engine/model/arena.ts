@@ -3,7 +3,6 @@ import { type DType, Tensor } from "../../kernels/index.ts";
 
 export class Arena {
   private readonly tensors: Tensor[] = [];
-  bytes = 0;
 
   f32(shape: readonly number[], label: string): Tensor<"f32"> {
     return this.track(Tensor.zeros(shape, "f32", label));
@@ -15,7 +14,6 @@ export class Arena {
 
   private track<D extends DType>(t: Tensor<D>): Tensor<D> {
     this.tensors.push(t);
-    this.bytes += t.size * 4;
     return t;
   }
 

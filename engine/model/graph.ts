@@ -11,17 +11,27 @@ import type { DeviceParams } from "./params.ts";
 export class TrainGraph {
   readonly arena = new Arena();
   readonly body: Body;
-  readonly head: Head;
+  private headOf: Head | undefined;
   private scored = 0;
 
-  constructor(config: ModelConfig, dims: BodyDims, params: DeviceParams, ropeTable: Tensor) {
+  constructor(
+    config: ModelConfig,
+    dims: BodyDims,
+    private readonly params: DeviceParams,
+    ropeTable: Tensor,
+  ) {
     this.body = new Body(config, dims, params.weights, params.grad, ropeTable, this.arena);
-    this.head = new Head(this.body.h, this.body.dh, params.weights.lmHead, params.grad.lmHead, this.arena);
+  }
+
+  /** The chunked LM head, built on first use: a generation prefill (no scored rows) never needs its logits blocks. */
+  get head(): Head {
+    this.headOf ??= new Head(this.body.h, this.body.dh, this.params.weights.lmHead, this.params.grad.lmHead, this.arena);
+    return this.headOf;
   }
 
   /** Chunks that hold scored rows in the current batch. */
   private get used(): number {
-    return Math.ceil(this.scored / this.head.size);
+    return this.scored === 0 ? 0 : Math.ceil(this.scored / this.head.size);
   }
 
   /** Uploads the batch: token inputs, and each chunk's rows and targets (unused slots: row 0, target 0). */
@@ -31,8 +41,8 @@ export class TrainGraph {
     positions.write(batch.positions);
     lens.write(batch.lens);
     this.scored = batch.rows.length;
-    const C = this.head.size;
     for (let i = 0; i < this.used; i++) {
+      const C = this.head.size;
       const chunk = this.head.chunks[i];
       chunk.rows.write(padTo(batch.rows.subarray(i * C, (i + 1) * C), C));
       chunk.targets.write(padTo(batch.targets.subarray(i * C, (i + 1) * C), C));

@@ -142,8 +142,7 @@ export class Policy {
   /** Log-prob and entropy of every response token (forward only). */
   async tokenStats(seqs: Sequence[]): Promise<TokenStats> {
     const { graph, counts } = this.forward(seqs);
-    const { logp, entropy } = await graph.readStats();
-    return { logp: splitBySequence(logp, counts), entropy: splitBySequence(entropy, counts) };
+    return readTokenStats(graph, counts);
   }
 
   /**
@@ -152,10 +151,10 @@ export class Policy {
    */
   async accumulate(seqs: Sequence[], grad: (s: TokenStats) => TokenGrads): Promise<TokenStats> {
     const { graph, counts } = this.forward(seqs);
-    const flat = await graph.readStats();
-    const stats = { logp: splitBySequence(flat.logp, counts), entropy: splitBySequence(flat.entropy, counts) };
+    const stats = await readTokenStats(graph, counts);
     const g = grad(stats);
-    graph.loadGrads(flatten("dlogp", g.dlogp, counts), g.dentropy ? flatten("dentropy", g.dentropy, counts) : new Float32Array(flat.logp.length));
+    const scored = counts.reduce((a, b) => a + b, 0);
+    graph.loadGrads(flatten("dlogp", g.dlogp, counts), g.dentropy ? flatten("dentropy", g.dentropy, counts) : new Float32Array(scored));
     const step = new Step("backward");
     graph.encodeBackward(step);
     step.submit();
@@ -228,6 +227,12 @@ export class Policy {
     this.params.destroy();
     this.rope.destroy();
   }
+}
+
+/** The graph's per-token statistics, split back into one array per sequence. */
+async function readTokenStats(graph: TrainGraph, counts: readonly number[]): Promise<TokenStats> {
+  const { logp, entropy } = await graph.readStats();
+  return { logp: splitBySequence(logp, counts), entropy: splitBySequence(entropy, counts) };
 }
 
 function flatten(what: string, arrays: Float32Array[], counts: readonly number[]): Float32Array {
