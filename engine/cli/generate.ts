@@ -7,12 +7,12 @@ import { parseArgs } from "node:util";
 import { Policy } from "../model/index.ts";
 import type { GenerateOptions } from "../model/generation.ts";
 import { Tokenizer } from "../tokenizer/index.ts";
+import { UsageError } from "./usage.ts";
 
 export const USAGE =
   "usage: bun run generate --checkpoint DIR (--prompt TEXT | --prompt-ids 1,2,3) [--max-new N] [--greedy | --temperature T] " +
   "[--top-k K] [--top-p P] [--seed S] [--stop TEXT ...] [--json]";
 
-export class UsageError extends Error {}
 
 export interface GenerateRequest {
   checkpoint: string;

@@ -3,6 +3,7 @@
 // Writes a random-init checkpoint in Hugging Face format. Exit codes: 0 written, 2 bad flag, 1 other.
 import { parseArgs } from "node:util";
 import { type CheckpointSpec, makeCheckpoint, parameterCount, PRESET_NAMES, type PresetName, readConfig } from "../model/index.ts";
+import { UsageError } from "./usage.ts";
 
 const INT_FLAGS = { hidden: "hidden", layers: "layers", heads: "heads", "kv-heads": "kvHeads", intermediate: "intermediate", vocab: "vocabSize", seed: "seed" } as const;
 
@@ -12,7 +13,6 @@ function toInt(flag: string, value: string): number {
   return n;
 }
 
-class UsageError extends Error {}
 
 export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec } {
   const { values } = parseArgs({

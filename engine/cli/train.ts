@@ -5,6 +5,7 @@ import { resolveConfig } from "../config/load.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../config/validate.ts";
 import { PRESET_NAMES } from "../config/presets.ts";
 import { RunDirError, runConfig, runTraining } from "../trainer/run.ts";
+import { UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run train [options]
   --preset P        ${PRESET_NAMES.join(" | ")} (default tiny: a random small model, runs on a CPU)
@@ -16,7 +17,6 @@ const USAGE = `usage: bun run train [options]
   --set KEY=VALUE   override one setting, e.g. --set rewards.extremeValue=0 --set tasks.types='["deduction"]'
   --help            this text`;
 
-class UsageError extends Error {}
 
 interface Flags {
   preset?: string;
