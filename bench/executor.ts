@@ -10,7 +10,7 @@ import { Executor, type ExecutorOptions, type Request } from "../sandbox/index.t
 import { TORCH_PYTHON as DEBIAN_PYTHON } from "../test/support/torch.ts";
 import { printTable, writeResult } from "./report.ts";
 
-const SEED = join(import.meta.dir, "../../shared/data/azr-seed");
+const SEED = join(import.meta.dir, "../engine/data/azr-seed");
 
 interface Job {
   requests: Request[]; // what our executor is asked

@@ -76,7 +76,7 @@ describe("seeds", () => {
     expect(() => loadInductionSeeds(f, 1)).toThrow(/f\.jsonl:1: "outputs" must be a list of 2 strings/);
   });
   test("the shipped seed corpus loads (256 rows, row 0 is the zero seed)", () => {
-    const corpus = join(import.meta.dir, "..", "..", "shared", "data", "azr-seed");
+    const corpus = join(import.meta.dir, "..", "engine", "data", "azr-seed");
     const io = loadIoSeeds(join(corpus, "7b_coder_seed_io.jsonl"), 256);
     expect(io.length).toBe(256);
     expect(io[0].snippet).toBe(zeroSeedIo()[0].snippet);

