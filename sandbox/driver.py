@@ -5,7 +5,7 @@
 # last fd-1 write of a request). Program prints go to fd 2, which the host counts against the output cap and drops.
 #
 # Pristine state: the host snapshots linear memory at the first request boundary and puts back every page written
-# since, at every later boundary. Pitfalls that make that safe (see ../shared/docs/sandbox-study.md §3):
+# since, at every later boundary. Pitfalls that make that safe (measured when the executor was designed; sandbox/README.md, "Pristine state"):
 #   - the boundary read is `_READ(_HDRV)`: a preallocated memoryview and a pre-bound method, so the wasm stack at the
 #     call site holds no pointer that differs between requests; it returns 4, a cached small int;
 #   - warm-up and lazy initialisation (ast types, regex caches, imports) happen before the snapshot;
