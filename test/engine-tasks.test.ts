@@ -1,11 +1,10 @@
-// The six roles' prompts and the parsing rules of spec §1.5, table-driven, with the spec's edge cases.
+// The six roles' prompts and the parsing rules of docs/reference.md §1.5, table-driven, with the reference's edge cases.
 import { describe, expect, test } from "bun:test";
 import {
   defNames,
   extractAnswer,
   formatOk,
   generationText,
-  parseImports,
   parseInductionProposal,
   parseInductionSolution,
   parseProposal,
@@ -122,7 +121,6 @@ describe("parseProposal (§1.5.4)", () => {
   test("imports are collected (for induction grading)", () => {
     const p = ok(`${F}python\nimport math\nfrom collections import deque  # q\ndef f(x):\n    return math.sqrt(x)\n${F}\n${F}input\n4\n${F}`);
     expect(p.imports).toEqual(["import math", "from collections import deque"]);
-    expect(parseImports("import a\nimport a\n  import b.c as d")).toEqual(["import a", "import b.c as d"]);
   });
 });
 
