@@ -1,4 +1,4 @@
-// Buffer mechanics of spec §5: seeding, caps (keep-oldest, fifo), dedup, K references without replacement, the
+// Buffer mechanics of docs/reference.md §5: seeding, caps (keep-oldest, fifo), dedup, K references without replacement, the
 // induction union, the max_new solve mix, and restore.
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ProgramBuffer } from "../engine/buffers/buffer.ts";
 import { Buffers } from "../engine/buffers/buffers.ts";
-import { drawInductionSource, drawReferences, drawRounds, drawSolveBatch } from "../engine/buffers/sampling.ts";
+import { drawInductionSource, drawReferences, drawRounds, drawSolveBatch, recentEntries } from "../engine/buffers/sampling.ts";
 import { loadInductionSeeds, loadIoSeeds, zeroSeedInduction, zeroSeedIo } from "../engine/buffers/seed.ts";
 import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
 import { Rng } from "../engine/rng.ts";
@@ -108,15 +108,44 @@ describe("sampling", () => {
     for (let i = 0; i < 6000; i++) if (drawInductionSource(a, d, rng).id === 0) zeros++;
     expect(Math.abs(zeros / 6000 - 2 / 3)).toBeLessThan(0.03);
   });
+  const tagged = (entries: readonly { step: number }[]): Array<[number, number]> => {
+    const counts = new Map<number, number>();
+    for (const p of entries) counts.set(p.step, (counts.get(p.step) ?? 0) + 1);
+    return [...counts];
+  };
   test("max_new: all recent programs first (t − s ≤ window), then a uniform fill", () => {
     const rng = Rng.seeded(4);
     // at step 5 with window 1: ids with step 4 or 5 → ids 9 (step 4); id 10 would be step 5
-    const batch = drawSolveBatch(xs, 4, 5, 1, "max_new", rng);
-    expect(batch[0].id).toBe(9);
-    expect(batch.length).toBe(4);
+    for (const set of ["last_offered", "step_tag"] as const) {
+      const batch = drawSolveBatch(xs, recentEntries(xs, tagged(xs), 5, 1, set), 4, "max_new", rng);
+      expect(batch[0].id).toBe(9);
+      expect(batch.length).toBe(4);
+    }
     // at step 1 the seeds (step 0) and step-1 additions are recent
-    const early = drawSolveBatch(xs.filter((p) => p.step <= 1), 7, 1, 1, "max_new", rng);
-    expect(early.map((p) => p.id).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const early = xs.filter((p) => p.step <= 1);
+    const got = drawSolveBatch(early, recentEntries(early, tagged(early), 1, 1, "last_offered"), 7, "max_new", rng);
+    expect(got.map((p) => p.id).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+  test("max_new with a full keep_oldest buffer: the last kept programs stay recent (reference), or none (step_tag)", () => {
+    const b = keyed({ cap: 4 });
+    for (const [id, step] of [[0, 0], [1, 0], [2, 1], [3, 1], [4, 2], [5, 2]]) b.add({ id, step });
+    expect(b.snapshot().map((p) => p.id)).toEqual([0, 1, 2, 3]); // 4 and 5 (step 2) were dropped
+    // Step 3 draws before its own proposals land: the reference's full_dataset[-total_recent:], total_recent = the
+    // 2 programs offered at step 2.
+    const ids = (set: "last_offered" | "step_tag", step: number) => recentEntries(b.snapshot(), b.offeredCounts(), step, 1, set).map((p) => p.id);
+    expect(ids("last_offered", 3)).toEqual([2, 3]);
+    expect(ids("step_tag", 3)).toEqual([]);
+    b.add({ id: 6, step: 3 });
+    expect(b.offeredCounts()).toEqual([[0, 2], [1, 2], [2, 2], [3, 1]]);
+    expect(ids("last_offered", 4)).toEqual([3]); // one program offered at step 3
+    // The counts survive a checkpoint; a checkpoint without them rebuilds them from the entries' steps.
+    const restored = keyed({ cap: 4 });
+    restored.restore(b.snapshot(), 3, b.offeredCounts());
+    expect(restored.offeredCounts()).toEqual(b.offeredCounts());
+    restored.restore(b.snapshot(), 2);
+    expect(restored.offeredCounts()).toEqual([[0, 2], [1, 2]]);
+    // Nothing offered in the window (a step whose proposals all failed): no recent set, a uniform batch.
+    expect(ids("last_offered", 6)).toEqual([]);
   });
   test("a batch larger than the buffer repeats it in whole rounds", () => {
     const rng = Rng.seeded(5);
@@ -128,8 +157,8 @@ describe("sampling", () => {
   });
   test("equal seeds draw equal batches; the Rng state round-trips", () => {
     const a = Rng.seeded(9);
-    drawSolveBatch(xs, 4, 3, 1, "uniform_total", a);
+    drawSolveBatch(xs, [], 4, "uniform_total", a);
     const b = Rng.fromState(a.state());
-    expect(drawSolveBatch(xs, 4, 3, 1, "uniform_total", a)).toEqual(drawSolveBatch(xs, 4, 3, 1, "uniform_total", b));
+    expect(drawSolveBatch(xs, [], 4, "uniform_total", a)).toEqual(drawSolveBatch(xs, [], 4, "uniform_total", b));
   });
 });

@@ -1,13 +1,15 @@
 // The three buffers of a run (abduction, deduction, induction), seeded at step 0 and saved whole in checkpoints.
 import type { BufferConfig, DataConfig } from "../config/schema.ts";
-import type { InductionProgram, IoProgram } from "../tasks/types.ts";
-import { ProgramBuffer } from "./buffer.ts";
+import type { InductionProgram, IoProgram, TaskType } from "../tasks/types.ts";
+import { type OfferedCounts, ProgramBuffer } from "./buffer.ts";
 import { loadInductionSeeds, loadIoSeeds, zeroSeedInduction, zeroSeedIo } from "./seed.ts";
 
 export interface BufferSnapshot {
   abduction: IoProgram[];
   deduction: IoProgram[];
   induction: InductionProgram[];
+  /** Programs offered to each buffer per step (absent in checkpoints written before the counts existed). */
+  offered?: Record<TaskType, OfferedCounts>;
 }
 
 export const ioKey = (p: IoProgram): string => JSON.stringify([p.snippet, p.input]);
@@ -38,7 +40,16 @@ export class Buffers {
   }
 
   snapshot(): BufferSnapshot {
-    return { abduction: this.abduction.snapshot(), deduction: this.deduction.snapshot(), induction: this.induction.snapshot() };
+    return {
+      abduction: this.abduction.snapshot(),
+      deduction: this.deduction.snapshot(),
+      induction: this.induction.snapshot(),
+      offered: {
+        abduction: this.abduction.offeredCounts(),
+        deduction: this.deduction.offeredCounts(),
+        induction: this.induction.offeredCounts(),
+      },
+    };
   }
 
   sizes(): { abduction: number; deduction: number; induction: number } {
@@ -47,9 +58,9 @@ export class Buffers {
 
   static restored(opts: BufferConfig, saved: BufferSnapshot, step: number): Buffers {
     const b = new Buffers(opts);
-    b.abduction.restore(saved.abduction, step);
-    b.deduction.restore(saved.deduction, step);
-    b.induction.restore(saved.induction, step);
+    b.abduction.restore(saved.abduction, step, saved.offered?.abduction);
+    b.deduction.restore(saved.deduction, step, saved.offered?.deduction);
+    b.induction.restore(saved.induction, step, saved.offered?.induction);
     return b;
   }
 }

@@ -13,7 +13,7 @@ export const PRESETS = {
     steps: 3,
     checkpointEvery: 1,
     model: { checkpoint: null, maxSeq: 1600, maxBatch: 8 },
-    tasks: { batchSize: 2, maxProposePromptTokens: 1536, maxPromptTokens: 1536 },
+    tasks: { batchSize: 2, contentMaxTokens: 1536, maxPromptTokens: 1536 },
     rollout: { maxNewTokens: 24 },
     eval: { every: 2, limit: 4, maxNewTokens: 24 },
     // A random model never writes the tags, so every reward is −1 and every advantage 0; the paper branch's entropy

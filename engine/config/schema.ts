@@ -1,5 +1,6 @@
 // The one training configuration: every knob of a run, grouped, with the reference's values as defaults
-// (LeapLabTHU/Absolute-Zero-Reasoner master @ a82124e, Qwen2.5 self-play scripts; spec §4–§6). A preset, a JSON
+// (LeapLabTHU/Absolute-Zero-Reasoner master @ a82124e, Qwen2.5 self-play scripts; docs/reference.md §4–§6).
+// Where the project departs, the switch is here and in the README's departure table. A preset, a JSON
 // config file and command-line flags all produce partial objects of this shape; validate.ts checks the merged result
 // before any work starts.
 import type { TaskType } from "../tasks/types.ts";
@@ -34,6 +35,12 @@ export interface DataConfig {
 
 export type CapPolicy = "keep_oldest" | "fifo";
 export type SolveMix = "max_new" | "uniform_total";
+/** last_offered: the buffer's last N entries, N = programs offered in the window (reference); step_tag: by tag. */
+export type RecentSet = "last_offered" | "step_tag";
+/** refill: filter at contentMaxTokens, refill by drawing again (reference); drop: filter at maxPromptTokens, train smaller. */
+export type SolveLengthFilter = "refill" | "drop";
+/** all: decay every parameter (torch AdamW, as verl uses it); matrices: skip norms and biases. */
+export type WeightDecayMask = "all" | "matrices";
 
 export interface BufferConfig {
   /** Most programs per buffer (reference max_programs). */
@@ -46,6 +53,12 @@ export interface BufferConfig {
   solveMix: SolveMix;
   /** Steps back that count as "recent" for max_new (reference past_epoch_window = 1). */
   recentWindow: number;
+  /**
+   * Which entries max_new treats as recent. last_offered (reference): the buffer's last N entries, where N counts the
+   * programs offered at steps in the window, kept or not, so a full keep_oldest buffer keeps calling its last
+   * programs recent. step_tag: the entries whose own step is in the window (none once a keep_oldest buffer is full).
+   */
+  recentSet: RecentSet;
 }
 
 export interface TaskConfig {
@@ -62,10 +75,19 @@ export interface TaskConfig {
   fReplaceLocation: FReplaceLocation;
   /** Import names a proposal may not use (shown in the prompt, checked on AST import names by the executor). */
   bannedWords: string[];
-  /** Propose prompts longer than this are re-drawn (reference content_max_length). */
-  maxProposePromptTokens: number;
-  /** Any prompt longer than this is dropped (reference data.max_prompt_length). */
+  /**
+   * Reference content_max_length: a propose prompt longer than this is re-drawn; with solveLengthFilter "refill" a
+   * solve prompt longer than this is dropped and the batch refilled.
+   */
+  contentMaxTokens: number;
+  /** Any prompt longer than this is dropped (reference data.max_prompt_length), learnability prompts included. */
   maxPromptTokens: number;
+  /**
+   * refill (reference get_pred_code_io_data): solve prompts over contentMaxTokens are dropped and the batch is
+   * refilled to batchSize with uniform draws from the prompts that fit. drop: prompts over maxPromptTokens are dropped
+   * and the step trains on the smaller batch.
+   */
+  solveLengthFilter: SolveLengthFilter;
   /** true: cut the decoded text at its first "Assistant:" like the reference; false: at the prompt's own marker. */
   splitOnFirstAssistant: boolean;
 }
@@ -103,11 +125,18 @@ export interface AlgorithmConfig {
   klCoeff: number;
   lr: number;
   weightDecay: number;
+  /** Which parameters weight decay applies to (matters only when weightDecay > 0). */
+  weightDecayMask: WeightDecayMask;
   betas: [number, number];
   adamEps: number;
   maxGradNorm: number;
   /** Optimizer steps per training step; >1 splits the step's sequences and computes old log-probs first. */
   miniBatches: number;
+  /**
+   * Sequences per loss micro-batch (verl ppo_micro_batch_size_per_gpu = 16): the loss is the token-mean of each
+   * micro-batch, averaged over the mini-batch's micro-batches. 0 = one token-mean over the whole mini-batch.
+   */
+  lossMicroBatch: number;
 }
 
 export interface ExecutorConfig {
@@ -155,7 +184,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
   checkpointEvery: 10,
   model: { checkpoint: null, makePreset: "tiny", makeSeed: 1, maxSeq: 14240, maxBatch: 16 },
   data: { seedFile: null, inductionSeedFile: null, seedRows: 256 },
-  buffers: { cap: 16384, capPolicy: "keep_oldest", dedup: false, solveMix: "max_new", recentWindow: 1 },
+  buffers: { cap: 16384, capPolicy: "keep_oldest", dedup: false, solveMix: "max_new", recentWindow: 1, recentSet: "last_offered" },
   tasks: {
     types: ["abduction", "deduction", "induction"],
     batchSize: 64,
@@ -164,8 +193,9 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     rejectMultipleDefs: true,
     fReplaceLocation: "not_first",
     bannedWords: [...REFERENCE_BANNED_WORDS],
-    maxProposePromptTokens: 5600,
+    contentMaxTokens: 5600,
     maxPromptTokens: 6144,
+    solveLengthFilter: "refill",
     splitOnFirstAssistant: true,
   },
   rollout: { maxNewTokens: 8096, temperature: 1, topK: 0, topP: 1 },
@@ -180,10 +210,12 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     klCoeff: 0,
     lr: 1e-6,
     weightDecay: 0,
+    weightDecayMask: "all",
     betas: [0.9, 0.999],
     adamEps: 1e-8,
     maxGradNorm: 1,
     miniBatches: 1,
+    lossMicroBatch: 16,
   },
   executor: { workers: 1, timeoutMs: 10_000, memoryMiB: 512, hashSeed: 0, compat: true },
   eval: { every: 10, file: DEFAULT_EVAL_FILE, limit: 48, maxNewTokens: 8096 },

@@ -69,6 +69,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [["keep_oldest", "fifo"].includes(c.buffers.capPolicy), "buffers.capPolicy", c.buffers.capPolicy, 'use "keep_oldest" or "fifo"'],
     [["max_new", "uniform_total"].includes(c.buffers.solveMix), "buffers.solveMix", c.buffers.solveMix, 'use "max_new" or "uniform_total"'],
     [int(c.buffers.recentWindow, 1), "buffers.recentWindow", c.buffers.recentWindow, "use an integer ≥ 1"],
+    [["last_offered", "step_tag"].includes(c.buffers.recentSet), "buffers.recentSet", c.buffers.recentSet, 'use "last_offered" or "step_tag"'],
     [
       c.tasks.types.length > 0 && c.tasks.types.every((t) => TASK_TYPES.includes(t)) && new Set(c.tasks.types).size === c.tasks.types.length,
       "tasks.types", c.tasks.types, `use distinct values of ${TASK_TYPES.join(", ")}`,
@@ -80,9 +81,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [c.tasks.bannedWords.every((w) => typeof w === "string" && w !== ""), "tasks.bannedWords", c.tasks.bannedWords, "use non-empty strings"],
     [int(c.tasks.maxPromptTokens, 1), "tasks.maxPromptTokens", c.tasks.maxPromptTokens, "use an integer ≥ 1"],
     [
-      int(c.tasks.maxProposePromptTokens, 1) && c.tasks.maxProposePromptTokens <= c.tasks.maxPromptTokens,
-      "tasks.maxProposePromptTokens", c.tasks.maxProposePromptTokens, `use an integer in [1, tasks.maxPromptTokens = ${c.tasks.maxPromptTokens}]`,
+      int(c.tasks.contentMaxTokens, 1) && c.tasks.contentMaxTokens <= c.tasks.maxPromptTokens,
+      "tasks.contentMaxTokens", c.tasks.contentMaxTokens, `use an integer in [1, tasks.maxPromptTokens = ${c.tasks.maxPromptTokens}]`,
     ],
+    [["refill", "drop"].includes(c.tasks.solveLengthFilter), "tasks.solveLengthFilter", c.tasks.solveLengthFilter, 'use "refill" or "drop"'],
     [
       c.tasks.maxPromptTokens + c.rollout.maxNewTokens <= c.model.maxSeq,
       "model.maxSeq", c.model.maxSeq, `must hold tasks.maxPromptTokens + rollout.maxNewTokens = ${c.tasks.maxPromptTokens + c.rollout.maxNewTokens}; raise it or shorten those`,
@@ -111,10 +113,12 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [a.klCoeff >= 0, "algorithm.klCoeff", a.klCoeff, "use a number ≥ 0"],
     [a.lr > 0, "algorithm.lr", a.lr, "use a number > 0"],
     [a.weightDecay >= 0, "algorithm.weightDecay", a.weightDecay, "use a number ≥ 0"],
+    [["all", "matrices"].includes(a.weightDecayMask), "algorithm.weightDecayMask", a.weightDecayMask, 'use "all" or "matrices"'],
     [a.betas.length === 2 && a.betas.every((b) => typeof b === "number" && b >= 0 && b < 1), "algorithm.betas", a.betas, "use two numbers in [0, 1)"],
     [a.adamEps > 0, "algorithm.adamEps", a.adamEps, "use a number > 0"],
     [a.maxGradNorm > 0, "algorithm.maxGradNorm", a.maxGradNorm, "use a number > 0"],
     [int(a.miniBatches, 1), "algorithm.miniBatches", a.miniBatches, "use an integer ≥ 1"],
+    [int(a.lossMicroBatch, 0), "algorithm.lossMicroBatch", a.lossMicroBatch, "use an integer ≥ 0 (0 = one token-mean over the mini-batch)"],
     [int(c.executor.workers, 1), "executor.workers", c.executor.workers, "use an integer ≥ 1"],
     [int(c.executor.timeoutMs, 1), "executor.timeoutMs", c.executor.timeoutMs, "use an integer ≥ 1"],
     [int(c.executor.memoryMiB, 64), "executor.memoryMiB", c.executor.memoryMiB, "use an integer ≥ 64"],

@@ -1,5 +1,5 @@
 // Phase "propose": the step's propose prompts, drawn from the buffer snapshot taken before any of this step's
-// proposals land (spec §0.1, §1.2–1.3). Deduction/abduction proposers see K references from their own buffer; an
+// proposals land (docs/reference.md §0, §1.2–1.3). Deduction/abduction proposers see K references from their own buffer; an
 // induction proposer sees one snippet drawn from the union of the two. Over-long prompts are re-drawn.
 import type { BufferSnapshot } from "../buffers/buffers.ts";
 import { drawInductionSource, drawReferences } from "../buffers/sampling.ts";
@@ -34,7 +34,7 @@ export function proposeDrafts(ctx: StepContext, task: TaskType, snapshot: Buffer
       ids = encodePrompt(ctx, text);
       return ids.length;
     };
-    const prompt = drawFitting(draw, count, tasks.maxProposePromptTokens);
+    const prompt = drawFitting(draw, count, tasks.contentMaxTokens);
     drafts.push({ task, prompt, ids, source });
   }
   return drafts;

@@ -1,7 +1,8 @@
 // Phase "solve": the step's solve batches, drawn from the buffer snapshot taken before this step's proposals (so
-// tasks proposed at step t are first solved at t + 1), and the solver rewards of their rollouts (spec §1.4, §4).
+// tasks proposed at step t are first solved at t + 1), and the solver rewards of their rollouts
+// (docs/reference.md §1.4, §4, §5).
 import type { BufferSnapshot } from "../buffers/buffers.ts";
-import { drawSolveBatch } from "../buffers/sampling.ts";
+import { drawSolveBatch, recentEntries } from "../buffers/sampling.ts";
 import { solverReward } from "../rewards/solver.ts";
 import { extractAnswer, formatOk, generationText, parseInductionSolution } from "../tasks/parse.ts";
 import { solvePrompt } from "../tasks/prompts.ts";
@@ -16,19 +17,38 @@ export interface SolveDraft {
   ids: number[];
 }
 
-/** The solve prompts of one task type; those over tasks.maxPromptTokens are dropped (counted in `dropped`). */
+/**
+ * The solve prompts of one task type. Over-long ones are dropped (counted in `dropped`); with solveLengthFilter
+ * "refill" (the reference's get_pred_code_io_data) the limit is contentMaxTokens and the batch is refilled to its size
+ * with uniform draws, with replacement, from the prompts kept so far; with "drop" the limit is maxPromptTokens and the
+ * batch stays smaller.
+ */
 export function solveDrafts(ctx: StepContext, task: TaskType, snapshot: BufferSnapshot): { drafts: SolveDraft[]; dropped: number } {
   const { buffers, tasks } = ctx.config;
   const entries = snapshot[task] as ReadonlyArray<PosedProgram["program"]>;
-  const picked = drawSolveBatch(entries, tasks.batchSize, ctx.step, buffers.recentWindow, buffers.solveMix, ctx.rng);
+  const offered = snapshot.offered?.[task] ?? [];
+  const recent = recentEntries(entries, offered, ctx.step, buffers.recentWindow, buffers.recentSet);
+  const picked = drawSolveBatch(entries, recent, tasks.batchSize, buffers.solveMix, ctx.rng);
+  const refill = tasks.solveLengthFilter === "refill";
+  const limit = refill ? tasks.contentMaxTokens : tasks.maxPromptTokens;
   const drafts: SolveDraft[] = [];
   for (const program of picked) {
     const item = { task, program } as PosedProgram;
     const prompt = solvePrompt(item);
     const ids = encodePrompt(ctx, prompt);
-    if (ids.length <= tasks.maxPromptTokens) drafts.push({ item, prompt, ids });
+    if (ids.length <= limit) drafts.push({ item, prompt, ids });
   }
-  return { drafts, dropped: picked.length - drafts.length };
+  const dropped = picked.length - drafts.length;
+  if (refill && dropped > 0) {
+    if (drafts.length === 0) {
+      throw new Error(
+        `no ${task} solve prompt of ≤ ${limit} tokens among ${picked.length} drawn; raise tasks.contentMaxTokens or use a seed corpus with shorter programs`,
+      );
+    }
+    // Like the reference, each draw is from the list as it has grown so far.
+    while (drafts.length < tasks.batchSize) drafts.push(drafts[ctx.rng.int(drafts.length)]);
+  }
+  return { drafts, dropped };
 }
 
 export interface SolveOutcome {
