@@ -50,14 +50,17 @@ const seq = (advantage: number, logp: number[], extra: Partial<SequenceTerms> = 
   advantage,
   logp: Float32Array.from(logp),
   entropy: Float32Array.from(logp.map(() => 2)),
+  weight: 1,
   oldLogp: null,
   refLogp: null,
   ...extra,
 });
+/** A plain token-mean over `total` tokens: every token weighs 1 / total. */
+const over = (seqs: SequenceTerms[], total: number): SequenceTerms[] => seqs.map((s) => ({ ...s, weight: 1 / total }));
 
 describe("lossGradients", () => {
   test("token-mean over the mini-batch: −A/T per token, entropy bonus −coef/T", () => {
-    const out = lossGradients([seq(1, [-1, -2]), seq(-1, [-3])], { ...C, entropyCoeff: 0.01 }, 3);
+    const out = lossGradients(over([seq(1, [-1, -2]), seq(-1, [-3])], 3), { ...C, entropyCoeff: 0.01 });
     expect(Array.from(out.dlogp[0])).toEqual([-1 / 3, -1 / 3].map(Math.fround));
     expect(Array.from(out.dlogp[1])).toEqual([Math.fround(1 / 3)]);
     expect(out.dentropy[0][0]).toBeCloseTo(-0.01 / 3, 9);
@@ -67,20 +70,20 @@ describe("lossGradients", () => {
   });
   test("one mini-batch split over two calls gives the same gradients (accumulation invariance)", () => {
     const seqs = [seq(0.7, [-1, -2, -0.5]), seq(-1.2, [-3]), seq(0.1, [-0.2, -0.1])];
-    const whole = lossGradients(seqs, C, 6);
-    const a = lossGradients(seqs.slice(0, 1), C, 6);
-    const b = lossGradients(seqs.slice(1), C, 6);
+    const whole = lossGradients(over(seqs, 6), C);
+    const a = lossGradients(over(seqs.slice(0, 1), 6), C);
+    const b = lossGradients(over(seqs.slice(1), 6), C);
     expect([...a.dlogp, ...b.dlogp].map((x) => Array.from(x))).toEqual(whole.dlogp.map((x) => Array.from(x)));
     expect(a.sums.pgLoss + b.sums.pgLoss).toBeCloseTo(whole.sums.pgLoss, 12);
   });
   test("k3 KL to the reference: value and gradient by hand", () => {
-    const out = lossGradients([seq(0, [Math.log(0.5)], { refLogp: Float32Array.from([Math.log(0.25)]) })], { ...C, klCoeff: 0.1 }, 1);
+    const out = lossGradients(over([seq(0, [Math.log(0.5)], { refLogp: Float32Array.from([Math.log(0.25)]) })], 1), { ...C, klCoeff: 0.1 });
     const k3 = 0.5 - Math.log(0.5) - 1;
     expect(out.sums.kl).toBeCloseTo(k3, 6);
     expect(out.dlogp[0][0]).toBeCloseTo(0.1 * (1 - 0.5), 6);
   });
   test("klCoeff > 0 without reference log-probs is an error", () => {
-    expect(() => lossGradients([seq(1, [-1])], { ...C, klCoeff: 0.1 }, 1)).toThrow(/reference log-probs/);
+    expect(() => lossGradients(over([seq(1, [-1])], 1), { ...C, klCoeff: 0.1 })).toThrow(/reference log-probs/);
   });
   test("gradients equal finite differences of the loss (old and reference policies, away from kinks)", () => {
     const rng = Rng.seeded(3);
@@ -92,13 +95,13 @@ describe("lossGradients", () => {
         oldLogp: Float32Array.from(logp.map((l) => l + (rng.float() - 0.5) * 0.6)),
         refLogp: Float32Array.from(logp.map((l) => l + (rng.float() - 0.5))),
       });
-      const g = lossGradients([s], coef, n).dlogp[0];
+      const g = lossGradients(over([s], n), coef).dlogp[0];
       for (let t = 0; t < n; t++) {
         const h = 1e-3;
         const at = (delta: number) => {
           const l = Float32Array.from(s.logp);
           l[t] += delta;
-          return lossGradients([{ ...s, logp: l }], coef, n).sums.loss;
+          return lossGradients(over([{ ...s, logp: l }], n), coef).sums.loss;
         };
         const fd = (at(h) - at(-h)) / (2 * h);
         const ratio = Math.exp(s.logp[t] - (s.oldLogp as Float32Array)[t]);

@@ -1,10 +1,14 @@
-// Phase "update": TRR++ advantages per (task, role) batch, then the clipped policy-gradient loss, token-mean over the
-// mini-batch, accumulated over micro-batches of model.maxBatch and applied by one AdamW step per mini-batch (one
-// mini-batch = the whole step by default, as in the reference).
+// Phase "update": TRR++ advantages per (task, role) batch, then the clipped policy-gradient loss aggregated like
+// verl v0.4.1's dp_actor.update_policy (docs/reference.md §6): the step's sequences, in batch order, form mini-batches
+// (one by default: the whole step, as in the reference), each split into loss micro-batches of
+// algorithm.lossMicroBatch sequences whose token-means are averaged. The policy runs them in chunks of model.maxBatch
+// (memory only; the loss does not depend on it) and one AdamW step applies each mini-batch. A step whose gradient
+// norm is not finite is skipped, as verl's _optimizer_step does.
+import type { WeightDecayMask } from "../config/schema.ts";
 import { whitenedAdvantages } from "../trr/advantage.ts";
 import { type LossStats, lossGradients, type SequenceTerms } from "../trr/loss.ts";
 import type { StepContext } from "./context.ts";
-import type { PolicyLike, Sequence, TokenStats } from "./ports.ts";
+import type { PolicyLike, Sequence, StepOptions, TokenStats } from "./ports.ts";
 
 export interface TrainedSequence extends Sequence {
   /** The (task, role) batch, e.g. "deduction/solve": one baseline each. */
@@ -17,6 +21,8 @@ export interface UpdateStats extends LossStats {
   sequences: number;
   tokens: number;
   optimizerSteps: number;
+  /** Optimizer steps skipped because the gradient norm was NaN or infinite (the policy applied nothing). */
+  skippedSteps: number;
 }
 
 /** Advantage of each sequence, whitened within its own batch. */
@@ -36,60 +42,97 @@ export function batchAdvantages(seqs: readonly TrainedSequence[], mode: "token" 
   return out;
 }
 
+/**
+ * The loss weight of each token of each sequence of one mini-batch: verl's token-mean per micro-batch of `micro`
+ * consecutive sequences (masked_mean: sum / (tokens + 1e-8)), divided by the number of micro-batches
+ * (loss / gradient_accumulation). micro = 0: one token-mean over the whole mini-batch.
+ *
+ * @example tokenWeights([2, 2, 4], 2)   // ≈ [1/8, 1/8, 1/8]: micro-batches of 4 and 4 tokens, 2 of them
+ * @example tokenWeights([1, 3, 4], 2)   // ≈ [1/8, 1/8, 1/4]
+ * @example tokenWeights([1, 3, 4], 0)   // ≈ [1/8, 1/8, 1/8]
+ */
+export function tokenWeights(lengths: readonly number[], micro: number): number[] {
+  const size = micro > 0 ? micro : Math.max(1, lengths.length);
+  const count = Math.max(1, Math.ceil(lengths.length / size));
+  const out: number[] = [];
+  for (let m = 0; m < lengths.length; m += size) {
+    const part = lengths.slice(m, m + size);
+    const tokens = part.reduce((a, b) => a + b, 0);
+    for (const _ of part) out.push(1 / ((tokens + 1e-8) * count));
+  }
+  return out;
+}
+
 async function statsInChunks(policy: PolicyLike, seqs: Sequence[], chunk: number): Promise<Float32Array[]> {
   const logp: Float32Array[] = [];
   for (let i = 0; i < seqs.length; i += chunk) logp.push(...(await policy.tokenStats(seqs.slice(i, i + chunk))).logp);
   return logp;
 }
 
+/** The optimizer step's options as the trainer passes them; engine/model applies weightDecayMask. */
+export type TrainerStepOptions = StepOptions & { weightDecayMask: WeightDecayMask };
+
 export async function update(ctx: StepContext, all: readonly TrainedSequence[], reference: PolicyLike | null): Promise<UpdateStats> {
   const { config, policy } = ctx;
   const a = config.algorithm;
   const advantages = batchAdvantages(all, a.whitening, a.whitenEps);
-  const live = all.map((s, i) => ({ seq: { promptIds: s.promptIds, responseIds: s.responseIds }, advantage: advantages[i] })).filter((s) => s.seq.responseIds.length > 0);
   const chunk = config.model.maxBatch;
   const coeffs = { clipLow: a.clipLow, clipHigh: a.clipHigh, dualClip: a.dualClip, entropyCoeff: a.entropyCoeff, klCoeff: a.klCoeff };
-  const seqs = live.map((l) => l.seq);
+  const seqs = all.map((s) => ({ promptIds: s.promptIds, responseIds: s.responseIds }));
+  const scored = seqs.flatMap((s, i) => (s.responseIds.length > 0 ? [i] : []));
   // With one mini-batch the sampling policy is the current one, so every ratio is exactly 1 and no extra pass is
   // needed; with several, later mini-batches compare against the log-probs from before the first optimizer step.
-  const oldLogp = a.miniBatches > 1 ? await statsInChunks(policy, seqs, chunk) : null;
-  const refLogp = a.klCoeff > 0 ? await statsInChunks(reference as PolicyLike, seqs, chunk) : null;
-  const totals: UpdateStats = { pgLoss: 0, entropy: 0, kl: 0, clipFraction: 0, loss: 0, gradNorm: 0, sequences: seqs.length, tokens: 0, optimizerSteps: 0 };
-  const per = Math.max(1, Math.ceil(live.length / a.miniBatches));
-  const share = 1 / Math.max(1, Math.ceil(live.length / per)); // each mini-batch's token-means, averaged
-  const opt = { lr: a.lr, weightDecay: a.weightDecay, betas: a.betas, eps: a.adamEps, maxGradNorm: a.maxGradNorm };
-  if (live.length === 0) {
+  const before = async (p: PolicyLike): Promise<Map<number, Float32Array>> => {
+    const logp = await statsInChunks(p, scored.map((i) => seqs[i]), chunk);
+    return new Map(scored.map((i, k) => [i, logp[k]]));
+  };
+  const oldLogp = a.miniBatches > 1 ? await before(policy) : null;
+  const refLogp = a.klCoeff > 0 ? await before(reference as PolicyLike) : null;
+  const totals: UpdateStats = {
+    pgLoss: 0, entropy: 0, kl: 0, clipFraction: 0, loss: 0, gradNorm: 0, sequences: scored.length, tokens: 0, optimizerSteps: 0, skippedSteps: 0,
+  };
+  const opt: TrainerStepOptions = {
+    lr: a.lr, weightDecay: a.weightDecay, weightDecayMask: a.weightDecayMask, betas: a.betas, eps: a.adamEps, maxGradNorm: a.maxGradNorm,
+  };
+  const step = async (): Promise<void> => {
+    const { gradNorm } = await policy.step(opt);
+    totals.gradNorm = gradNorm;
+    totals.optimizerSteps++;
+    if (!Number.isFinite(gradNorm)) totals.skippedSteps++;
+  };
+  if (scored.length === 0) {
     // Nothing to learn from (every response empty): still one optimizer step, so step counts stay aligned.
-    totals.gradNorm = (await policy.step(opt)).gradNorm;
-    totals.optimizerSteps = 1;
+    await step();
     return totals;
   }
-  for (let m = 0; m < live.length; m += per) {
-    const mini = live.slice(m, m + per);
-    const tokens = mini.reduce((acc, l) => acc + l.seq.responseIds.length, 0);
-    totals.tokens += tokens;
-    for (let c = 0; c < mini.length; c += chunk) {
-      const part = mini.slice(c, c + chunk);
-      const offset = m + c;
+  const per = Math.max(1, Math.ceil(all.length / a.miniBatches));
+  const share = 1 / Math.ceil(all.length / per); // the mini-batches' losses, averaged
+  for (let m = 0; m < all.length; m += per) {
+    const members = Array.from({ length: Math.min(per, all.length - m) }, (_, k) => m + k);
+    const weights = tokenWeights(members.map((i) => seqs[i].responseIds.length), a.lossMicroBatch);
+    const weightOf = new Map(members.map((i, k) => [i, weights[k]]));
+    const live = members.filter((i) => seqs[i].responseIds.length > 0);
+    totals.tokens += live.reduce((acc, i) => acc + seqs[i].responseIds.length, 0);
+    for (let c = 0; c < live.length; c += chunk) {
+      const part = live.slice(c, c + chunk);
       await policy.accumulate(
-        part.map((p) => p.seq),
+        part.map((i) => seqs[i]),
         (stats: TokenStats) => {
-          const terms: SequenceTerms[] = part.map((p, k) => ({
-            advantage: p.advantage,
+          const terms: SequenceTerms[] = part.map((i, k) => ({
+            advantage: advantages[i],
+            weight: weightOf.get(i) as number,
             logp: stats.logp[k],
             entropy: stats.entropy[k],
-            oldLogp: oldLogp ? oldLogp[offset + k] : null,
-            refLogp: refLogp ? refLogp[offset + k] : null,
+            oldLogp: oldLogp?.get(i) ?? null,
+            refLogp: refLogp?.get(i) ?? null,
           }));
-          const g = lossGradients(terms, coeffs, tokens);
+          const g = lossGradients(terms, coeffs);
           for (const key of ["pgLoss", "entropy", "kl", "clipFraction", "loss"] as const) totals[key] += g.sums[key] * share;
           return { dlogp: g.dlogp, dentropy: a.entropyCoeff > 0 ? g.dentropy : undefined };
         },
       );
     }
-    const { gradNorm } = await policy.step(opt);
-    totals.gradNorm = gradNorm;
-    totals.optimizerSteps++;
+    await step();
   }
   return totals;
 }

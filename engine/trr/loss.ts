@@ -1,7 +1,9 @@
 // The policy loss of one optimizer step and its gradient with respect to each response token's log-prob and entropy
-// (spec §6; verl's compute_policy_loss): PPO-style clipped surrogate with dual clip, token-mean aggregation over the
-// whole mini-batch, minus an optional entropy bonus, plus an optional k3 KL to a frozen reference policy. The model
-// turns these per-token gradients into parameter gradients (Policy.accumulate).
+// (docs/reference.md §6; verl v0.4.1 trainer/ppo/core_algos.py compute_policy_loss and agg_loss): PPO-style clipped
+// surrogate with dual clip on a log-ratio clamped to ±20, each token weighted by its sequence's `weight` (the
+// aggregation: token-mean per micro-batch, averaged; see trainer/update.ts tokenWeights), minus an optional entropy
+// bonus, plus an optional k3 KL to a frozen reference policy. The model turns these per-token gradients into parameter
+// gradients (Policy.accumulate).
 
 export interface LossCoefficients {
   clipLow: number;
@@ -14,6 +16,8 @@ export interface LossCoefficients {
 
 export interface SequenceTerms {
   advantage: number;
+  /** The loss weight of each of this sequence's tokens (1 / tokens for a plain token-mean). */
+  weight: number;
   /** Current log-probs of the response tokens. */
   logp: Float32Array;
   entropy: Float32Array;
@@ -24,7 +28,7 @@ export interface SequenceTerms {
 }
 
 export interface LossStats {
-  /** Token-mean of each term over the mini-batch. */
+  /** Each term aggregated with the token weights (a token-mean, or the mean of micro-batch token-means). */
   pgLoss: number;
   entropy: number;
   kl: number;
@@ -34,6 +38,7 @@ export interface LossStats {
 }
 
 const KL_CLAMP = 10; // verl clamps k3 to [−10, 10]
+const LOG_RATIO_CLAMP = 20; // verl clamps log(ratio) to [−20, 20] before exp
 
 /** One token's clipped surrogate and its derivative with respect to log-prob. */
 export function surrogate(advantage: number, ratio: number, c: LossCoefficients): { loss: number; dRatioTerm: number; clipped: boolean } {
@@ -55,27 +60,27 @@ export function surrogate(advantage: number, ratio: number, c: LossCoefficients)
 }
 
 /**
- * Per-token gradients of the mini-batch loss, where `totalTokens` is the number of response tokens in the whole
- * mini-batch (token-mean), so the sequences of one mini-batch may be processed in several calls.
+ * Per-token gradients of the loss, each token weighted by its sequence's `weight`, so the sequences of one
+ * mini-batch may be processed in several calls and the sums added.
  */
 export function lossGradients(
   seqs: readonly SequenceTerms[],
   c: LossCoefficients,
-  totalTokens: number,
 ): { dlogp: Float32Array[]; dentropy: Float32Array[]; sums: LossStats } {
   const sums: LossStats = { pgLoss: 0, entropy: 0, kl: 0, clipFraction: 0, loss: 0 };
-  const inv = totalTokens > 0 ? 1 / totalTokens : 0;
   const dlogp: Float32Array[] = [];
   const dentropy: Float32Array[] = [];
   for (const s of seqs) {
     const n = s.logp.length;
+    const inv = s.weight;
     if (c.klCoeff > 0 && s.refLogp === null) throw new Error("lossGradients: klCoeff > 0 needs reference log-probs");
     const g = new Float32Array(n);
     const ge = new Float32Array(n).fill(-c.entropyCoeff * inv);
     for (let t = 0; t < n; t++) {
-      const ratio = s.oldLogp === null ? 1 : Math.exp(s.logp[t] - s.oldLogp[t]);
-      const pg = surrogate(s.advantage, ratio, c);
-      let grad = pg.dRatioTerm;
+      const logRatio = s.oldLogp === null ? 0 : s.logp[t] - s.oldLogp[t];
+      const clamped = Math.min(Math.max(logRatio, -LOG_RATIO_CLAMP), LOG_RATIO_CLAMP);
+      const pg = surrogate(s.advantage, Math.exp(clamped), c);
+      let grad = clamped === logRatio ? pg.dRatioTerm : 0; // the clamp passes no gradient
       let kl = 0;
       if (c.klCoeff > 0 && s.refLogp !== null) {
         const d = s.refLogp[t] - s.logp[t];
