@@ -11,7 +11,7 @@ import { ConfigError, mergeConfig, validateConfig } from "../engine/config/valid
 const flag = (patch: unknown) => ({ source: "--set", patch });
 
 describe("defaults and presets", () => {
-  test("the reference's values (spec §4–§6)", () => {
+  test("the reference's values (docs/reference.md §4–§6)", () => {
     const d = REFERENCE_DEFAULTS;
     expect([d.tasks.batchSize, d.tasks.references, d.tasks.numInputs, d.rewards.learnabilitySamples]).toEqual([64, 6, 10, 8]);
     expect([d.algorithm.lr, d.algorithm.maxGradNorm, d.algorithm.klCoeff, d.algorithm.miniBatches]).toEqual([1e-6, 1, 0, 1]);

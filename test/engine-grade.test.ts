@@ -1,4 +1,4 @@
-// Validation and grading through the real executor (spec §2): proposals become buffered programs with gold outputs
+// Validation and grading through the real executor (docs/reference.md §2): proposals become buffered programs with gold outputs
 // from the sandbox, and solver answers are judged there. Nothing model-written runs in the test process.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Executor } from "../sandbox/index.ts";
@@ -73,7 +73,7 @@ describe("validateProposal", () => {
   });
 });
 
-describe("gradeAnswer (equality rules of spec §2.3)", () => {
+describe("gradeAnswer (equality rules of docs/reference.md §2.3)", () => {
   const prog: IoProgram = { snippet: "def f(a, b):\n    return [a, b]", input: "1, 2", output: "[1, 2]", imports: [], step: 0 };
   test.each([
     ["deduction: same literal", "deduction", `${F}output\n[1,2]\n${F}`, 1],

@@ -1,4 +1,4 @@
-// Every reward rule of spec §4, table-driven.
+// Every reward rule of docs/reference.md §4, table-driven.
 import { describe, expect, test } from "bun:test";
 import { proposerReward, solveRate } from "../engine/rewards/proposer.ts";
 import { inductionAccuracy, solverReward } from "../engine/rewards/solver.ts";

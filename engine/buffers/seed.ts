@@ -1,4 +1,4 @@
-// Step-0 contents of the buffers (spec §5): the zero seed (an identity function) when no seed file is given, else
+// Step-0 contents of the buffers (docs/reference.md §5): the zero seed (an identity function) when no seed file is given, else
 // the leading rows of a `*_seed_io.jsonl` / `*_code_f_seed_io.jsonl` file.
 import { readFileSync } from "node:fs";
 import type { InductionProgram, IoProgram } from "../tasks/types.ts";

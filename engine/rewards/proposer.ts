@@ -1,4 +1,4 @@
-// Proposer rewards (spec §4, "Proposer"): learnability of a valid, well-formatted task, else −1.
+// Proposer rewards (docs/reference.md §4, "Proposer"): learnability of a valid, well-formatted task, else −1.
 
 /**
  * The solve rate of N learnability rollouts: the mean score over the answers the executor could judge (null = the

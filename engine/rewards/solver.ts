@@ -1,4 +1,4 @@
-// Solver rewards (spec §4, "Solver"): pure functions of what parsing and the executor found.
+// Solver rewards (docs/reference.md §4, "Solver"): pure functions of what parsing and the executor found.
 
 /**
  * The reward of one solve answer: −1 when the tags fail the format regex (the answer is not executed), the accuracy

@@ -1,4 +1,4 @@
-// Prompt builders for the six (task, role) pairs (spec §1.1–1.4): pure text in, text out.
+// Prompt builders for the six (task, role) pairs (docs/reference.md §1.1–1.4): pure text in, text out.
 import type { InductionProgram, IoProgram, PosedProgram } from "./types.ts";
 import { splitPairs } from "./types.ts";
 import {
@@ -86,7 +86,7 @@ export function solvePrompt(item: PosedProgram): string {
 
 /**
  * Draws prompts until one fits `maxTokens` (the reference re-samples references until the propose prompt is ≤ 5,600
- * tokens; spec §1.2). `draw` builds a fresh candidate each call. Gives up after `attempts` draws with an error that
+ * tokens; docs/reference.md §1.2). `draw` builds a fresh candidate each call. Gives up after `attempts` draws with an error that
  * names the shortest length seen, since an endless loop would hang the trainer.
  */
 export function drawFitting(

@@ -1,12 +1,12 @@
-// The reference's prompt texts, kept word for word (spec §1; "Copy the prompt text as it is in the repo if you want
-// exact parity"). Source: LeapLabTHU/Absolute-Zero-Reasoner, absolute_zero_reasoner/data_construction/prompts.py and
+// The reference's prompt texts, kept word for word (docs/reference.md §1; test/engine-prompts-diff.test.ts checks every
+// role's prompt byte for byte against the reference's own template code). Source: LeapLabTHU/Absolute-Zero-Reasoner, absolute_zero_reasoner/data_construction/prompts.py and
 // process_data.py, MIT License, Copyright (c) 2025 LeapLab. Python's `{{`/`}}` escapes are already resolved and the
 // self-play expansions applied (`remove_after_return_prompt` = "\n", `remove_input_from_snippet_prompt` = "").
 // Placeholders are `{name}`; prompts.ts fills them.
 
 const F = "```";
 
-/** R1-style wrapper: the base model's "chat template" is a plain join, so this is the whole prompt (spec §1.1). */
+/** R1-style wrapper: a base model's "chat template" is a plain join, so this is the whole prompt (docs/reference.md §1.1). */
 export const INSTRUCTION_FOLLOWING =
   "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. The assistant " +
   "first thinks about the reasoning process in the mind and then provides the user with the answer. The reasoning " +
@@ -239,7 +239,7 @@ ${F}
 Name your entry function \`f()\`!!!
 `;
 
-/** The reference's `banned_words`, in config order with `datetime` twice, exactly as shown in the prompt (spec §2.1). */
+/** The reference's `banned_words`, in config order with `datetime` twice, exactly as shown in the prompt (docs/reference.md §2.1). */
 export const REFERENCE_BANNED_WORDS: readonly string[] = [
   "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time", "hashlib", "hmac",
   "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar", "datetime",

@@ -1,4 +1,4 @@
-// The three task types and two roles of AZR, and the records the buffers hold (spec §1, §5).
+// The three task types and two roles of AZR, and the records the buffers hold (docs/reference.md §1, §5).
 
 /** deduction = predict the output (`code_o`), abduction = predict the input (`code_i`), induction = the function (`code_f`). */
 export type TaskType = "deduction" | "abduction" | "induction";
@@ -25,7 +25,7 @@ export interface InductionProgram {
   step: number;
 }
 
-/** Induction solve split: the first half of the pairs is shown, the second half is hidden (spec §1.4). */
+/** Induction solve split: the first half of the pairs is shown, the second half is hidden (docs/reference.md §1.4). */
 export function splitPairs(p: Pick<InductionProgram, "inputs" | "outputs">): {
   visible: Array<[string, string]>;
   hidden: Array<[string, string]>;

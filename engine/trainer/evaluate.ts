@@ -1,4 +1,4 @@
-// In-loop evaluation (spec §7, in-training proxy): greedy deduction and abduction accuracy on held-out programs,
+// In-loop evaluation (docs/reference.md §7, in-training proxy): greedy deduction and abduction accuracy on held-out programs,
 // scored 1/0 by the executor on the text inside <answer> (the reference's test-split reward, which ignores the tags).
 import { readFileSync } from "node:fs";
 import { loadIoSeeds } from "../buffers/seed.ts";

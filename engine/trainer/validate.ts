@@ -1,4 +1,4 @@
-// Phase "validate": a proposer's response → a new buffered program, or the reason it is invalid (spec §1.5.4–5,
+// Phase "validate": a proposer's response → a new buffered program, or the reason it is invalid (docs/reference.md §1.5.4–5,
 // §2.1–2.2). Parsing happens here; the banned-import, AST and determinism checks and the gold outputs come from the
 // executor's validate op.
 import { extractAnswer, formatOk, generationText, parseInductionProposal, parseProposal } from "../tasks/parse.ts";

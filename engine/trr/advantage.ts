@@ -1,4 +1,4 @@
-// Task-Relative REINFORCE++ advantages (spec §6): one baseline per (task, role) batch. With γ = 1 every response token's
+// Task-Relative REINFORCE++ advantages (docs/reference.md §6): one baseline per (task, role) batch. With γ = 1 every response token's
 // return is its sequence's scalar reward, so whitening the returns over a batch's tokens gives one advantage per
 // sequence, shared by all of its tokens.
 
