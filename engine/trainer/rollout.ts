@@ -12,8 +12,11 @@ export interface Rollout {
   finish: "stop" | "length";
 }
 
+/** What encoding a prompt needs: the policy's tokenizer. */
+export type TokenizerHolder = { policy: Pick<StepContext["policy"], "tokenizer"> };
+
 /** Prompt token ids; text from buffers is encoded literally (a model-written "<|endoftext|>" is not a special token). */
-export function encodePrompt(ctx: Pick<StepContext, "policy">, prompt: string): number[] {
+export function encodePrompt(ctx: TokenizerHolder, prompt: string): number[] {
   return ctx.policy.tokenizer.encode(prompt, { allowSpecial: false });
 }
 

@@ -6,7 +6,7 @@ import { proposerReward } from "../rewards/proposer.ts";
 import type { PosedProgram, Role, TaskType } from "../tasks/types.ts";
 import { Interrupted, type StepContext } from "./context.ts";
 import type { PolicyLike } from "./ports.ts";
-import { learnabilityPrompt, solveRates } from "./learnability.ts";
+import { learnabilityPlan, solveRates } from "./learnability.ts";
 import { proposeDrafts } from "./propose.ts";
 import { rollouts } from "./rollout.ts";
 import { scoreSolve, solveDrafts } from "./solve.ts";
@@ -62,21 +62,19 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
     const proposals = await Promise.all(proposed.map((o, i) => validateProposal(ctx, propose[i], o.response)));
     checkpoint();
     ctx.progress.phase(`learnability ${task}`);
-    // A valid proposal whose learnability prompt is too long gets no estimate and, as in the reference, is not
-    // buffered. Only valid, well-formatted proposals can earn learnability; the rest get −1 whatever their rate.
-    const posed = proposals.map((p) => (p.valid ? ({ task, program: p.program } as PosedProgram) : null));
-    const fitting = posed.map((item) => (item === null ? null : learnabilityPrompt(ctx, item)));
-    const estimable = proposals.flatMap((p, i) => (p.formatOk && fitting[i] !== null ? [i] : []));
-    const rates = await solveRates(ctx, estimable.map((i) => ({ item: posed[i] as PosedProgram, prompt: fitting[i]! })));
-    const rateOf = new Map(estimable.map((i, k) => [i, rates[k]]));
+    const plan = learnabilityPlan(
+      ctx,
+      proposals.map((p) => ({ valid: p.valid, formatOk: p.formatOk, item: p.valid ? ({ task, program: p.program } as PosedProgram) : null })),
+    );
+    const rates = await solveRates(ctx, plan.estimate);
+    const rateOf = new Map(plan.estimate.map((e, k) => [e.index, rates[k]]));
     const proposeRewards = proposals.map((p, i) =>
       proposerReward({ valid: p.valid, formatOk: p.formatOk, solveRate: rateOf.get(i) ?? null, extremeValue: config.rewards.extremeValue }),
     );
-    posed.forEach((item, i) => {
-      if (item === null || fitting[i] === null) return;
+    for (const item of plan.buffer) {
       const outcome = item.task === "induction" ? buffers.induction.add(item.program) : buffers[item.task].add(item.program);
       if (outcome === "added") added++;
-    });
+    }
     proposed.forEach((o, i) => trained.push({ batch: `${task}/propose`, promptIds: o.promptIds, responseIds: o.responseIds, reward: proposeRewards[i] }));
     const known = rates.filter((r): r is number => r !== null);
     batches.push({

@@ -48,7 +48,7 @@ export function batchAdvantages(seqs: readonly TrainedSequence[], mode: "token" 
  * (loss / gradient_accumulation). micro = 0: one token-mean over the whole mini-batch.
  *
  * @example tokenWeights([2, 2, 4], 2)   // ≈ [1/8, 1/8, 1/8]: micro-batches of 4 and 4 tokens, 2 of them
- * @example tokenWeights([1, 3, 4], 2)   // ≈ [1/8, 1/8, 1/4]
+ * @example tokenWeights([1, 3, 2], 2)   // ≈ [1/8, 1/8, 1/4]
  * @example tokenWeights([1, 3, 4], 0)   // ≈ [1/8, 1/8, 1/8]
  */
 export function tokenWeights(lengths: readonly number[], micro: number): number[] {
@@ -72,7 +72,7 @@ async function statsInChunks(policy: PolicyLike, seqs: Sequence[], chunk: number
 /** The optimizer step's options as the trainer passes them; engine/model applies weightDecayMask. */
 export type TrainerStepOptions = StepOptions & { weightDecayMask: WeightDecayMask };
 
-export async function update(ctx: StepContext, all: readonly TrainedSequence[], reference: PolicyLike | null): Promise<UpdateStats> {
+export async function update(ctx: Pick<StepContext, "config" | "policy">, all: readonly TrainedSequence[], reference: PolicyLike | null): Promise<UpdateStats> {
   const { config, policy } = ctx;
   const a = config.algorithm;
   const advantages = batchAdvantages(all, a.whitening, a.whitenEps);
