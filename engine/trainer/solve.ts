@@ -9,7 +9,7 @@ import { solvePrompt } from "../tasks/prompts.ts";
 import type { PosedProgram, TaskType } from "../tasks/types.ts";
 import type { StepContext } from "./context.ts";
 import { gradeAnswer } from "./grade.ts";
-import { encodePrompt, type Rollout } from "./rollout.ts";
+import { encodePrompt, type Rollout, type TokenizerHolder } from "./rollout.ts";
 
 export interface SolveDraft {
   item: PosedProgram;
@@ -23,7 +23,11 @@ export interface SolveDraft {
  * with uniform draws, with replacement, from the prompts kept so far; with "drop" the limit is maxPromptTokens and the
  * batch stays smaller.
  */
-export function solveDrafts(ctx: StepContext, task: TaskType, snapshot: BufferSnapshot): { drafts: SolveDraft[]; dropped: number } {
+export function solveDrafts(
+  ctx: Pick<StepContext, "config" | "rng" | "step"> & TokenizerHolder,
+  task: TaskType,
+  snapshot: BufferSnapshot,
+): { drafts: SolveDraft[]; dropped: number } {
   const { buffers, tasks } = ctx.config;
   const entries = snapshot[task] as ReadonlyArray<PosedProgram["program"]>;
   const offered = snapshot.offered?.[task] ?? [];
