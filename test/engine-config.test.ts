@@ -1,10 +1,10 @@
 // The config is merged and checked before any work starts; every error names the value and its fix.
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../engine/config/load.ts";
-import { PRESET_NAMES, PRESETS } from "../engine/config/presets.ts";
+import { PRESET_NAMES, PRESETS, SEED_CORPUS } from "../engine/config/presets.ts";
 import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../engine/config/validate.ts";
 
@@ -18,12 +18,22 @@ describe("defaults and presets", () => {
     expect([d.buffers.cap, d.buffers.capPolicy, d.buffers.dedup, d.buffers.solveMix]).toEqual([16384, "keep_oldest", false, "max_new"]);
     expect([d.rewards.extremeValue, d.rewards.learnabilityTemperature, d.executor.timeoutMs]).toEqual([-0.5, 1, 10_000]);
     expect(d.tasks.types).toEqual(["abduction", "deduction", "induction"]);
+    // The departures of docs/reference.md §8 default to the reference's behaviour.
+    expect([d.tasks.contentMaxTokens, d.tasks.maxPromptTokens, d.tasks.solveLengthFilter, d.buffers.recentSet]).toEqual([5600, 6144, "refill", "last_offered"]);
+    expect([d.algorithm.lossMicroBatch, d.algorithm.weightDecayMask, d.tasks.splitOnFirstAssistant]).toEqual([16, "all", true]);
   });
   test("tiny is the default and validates; qwen2.5-coder needs --checkpoint", () => {
     expect(resolveConfig({}).preset).toBe("tiny");
     expect(PRESET_NAMES).toEqual(["tiny", "qwen2.5-coder"]);
     expect(() => resolveConfig({ preset: "qwen2.5-coder" })).toThrow(/pass --checkpoint DIR/);
     expect(PRESETS["qwen2.5-coder"].data.seedFile).toMatch(/7b_coder_seed_io\.jsonl$/);
+    // Its seed files ship in the repository, so a fresh clone resolves it given a checkpoint directory.
+    const ckpt = mkdtempSync(join(tmpdir(), "azr-ckpt-"));
+    writeFileSync(join(ckpt, "config.json"), "{}");
+    const coder = resolveConfig({ preset: "qwen2.5-coder", flags: [flag({ model: { checkpoint: ckpt } })] }).config;
+    expect([coder.data.seedFile, coder.data.inductionSeedFile].every((f) => f !== null && existsSync(f) && f.startsWith(SEED_CORPUS))).toBe(true);
+    rmSync(ckpt, { recursive: true });
+    expect(resolveConfig({}).config.data.seedFile).toBeNull(); // tiny: the zero triplet
   });
 });
 

@@ -25,7 +25,8 @@ export function summaryLine(r: StepReport): string {
   const total = prop.reduce((a, b) => a + b.size, 0);
   parts.push(`valid ${total ? ((100 * valid) / total).toFixed(0) : 0}%`);
   parts.push(`buf abd ${r.buffers.abduction} ded ${r.buffers.deduction} ind ${r.buffers.induction}`);
-  parts.push(`loss ${num(r.update.loss, 4)} gn ${r.update.gradNorm.toPrecision(3)}`);
+  const skipped = r.update.skippedSteps > 0 ? ` (${r.update.skippedSteps} step${r.update.skippedSteps > 1 ? "s" : ""} skipped: not finite)` : "";
+  parts.push(`loss ${num(r.update.loss, 4)} gn ${r.update.gradNorm.toPrecision(3)}${skipped}`);
   parts.push(`${r.seconds.toFixed(1)}s`);
   return parts.join(" | ");
 }
