@@ -9,6 +9,8 @@ import { resolveConfig } from "../engine/config/load.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
+// The two tests that train real steps (two processes for the resume test) need more headroom on a loaded 2-core box.
+const RUN_MS = 3 * SLOW_TEST_MS;
 
 const REPO = join(import.meta.dir, "..");
 const TRAIN = join(REPO, "engine", "cli", "train.ts");
@@ -107,7 +109,7 @@ describe("tiny training end to end", () => {
     expect(after.size).toBe(before.size);
     const unchanged = [...before].filter(([name, bytes]) => bytes.equals(after.get(name) as Buffer)).map(([n]) => n);
     expect(unchanged).toEqual([]);
-  });
+  }, RUN_MS);
 
   test("killed after the step-1 checkpoint and resumed: step 2's metrics and parameters equal the uninterrupted run's", async () => {
     const proc = Bun.spawn(["bun", TRAIN, "--steps", "2", "--out", killed, ...SMALL], { cwd: REPO, stdout: "ignore", stderr: "pipe", stdin: "ignore" });
@@ -135,7 +137,7 @@ describe("tiny training end to end", () => {
     const differ = [...pa].filter(([name, bytes]) => !bytes.equals(pb.get(name) as Buffer)).map(([n]) => n);
     expect(differ).toEqual([]);
     expect(readFileSync(join(ckpt(killed, 2), "optimizer.bin")).equals(readFileSync(join(ckpt(full, 2), "optimizer.bin")))).toBe(true);
-  });
+  }, RUN_MS);
 
   test("Ctrl-C during a step saves the last completed step and exits with 130", async () => {
     const run = join(TMP, "sigint");
