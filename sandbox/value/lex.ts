@@ -51,7 +51,8 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
   const push = (tok: Token): void => {
     if (ended) fail(tok.at, "a second logical line");
     // the first token's line may not be indented (a form feed resets the column, as in CPython)
-    if (tokens.length === 0 && !inParens && /[ \t]$/.test(src.slice(lineBegin, tok.at).replace(/^.*\f/s, ""))) {
+    const indent = tokens.length === 0 && !inParens ? src.slice(lineBegin, tok.at).replaceAll("\\\n", "") : "";
+    if (/[ \t]/.test(indent.replace(/^.*\f/s, ""))) {
       fail(tok.at, "unexpected indent");
     }
     tokens.push(tok);
@@ -133,8 +134,23 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
     fail(pos, `invalid character ${JSON.stringify(c)}`);
   }
   if (depth > 0) fail(src.length, "unclosed bracket");
+  if (!inParens) checkLastLine(src);
   tokens.push({ t: "end", at: src.length });
   return tokens;
+}
+
+/**
+ * CPython's tokenizer quirks at the end of eval input: a backslash continuation right before the end is an
+ * "unexpected EOF", and a last line of only spaces or tabs without a newline is an "unexpected indent".
+ */
+function checkLastLine(src: string): void {
+  if (src.endsWith("\\\n")) throw new NotLiteral("rejected", src.length, "unexpected EOF after a line continuation");
+  const nl = src.lastIndexOf("\n");
+  if (nl < 0 || src[nl - 1] === "\\") return;
+  const tail = src.slice(nl + 1);
+  if (/^[ \t\f]+$/.test(tail) && /[ \t]/.test(tail.replace(/^.*\f/s, ""))) {
+    throw new NotLiteral("rejected", nl + 1, "unexpected indent");
+  }
 }
 
 function numberValue(lit: string, at: number): bigint | number | { imag: number } {
