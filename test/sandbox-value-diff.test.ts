@@ -79,6 +79,10 @@ describe("sandbox/value against CPython", () => {
     const g = new Gen(TEST_SEED + 2);
     const texts: string[] = [];
     for (let i = 0; i < TEXTS; i++) {
+      if (g.chance(0.15)) {
+        texts.push(g.soup());
+        continue;
+      }
       const text = g.spell(g.value(), false);
       texts.push(g.chance(0.35) ? g.spoil(text) : g.chance(0.2) ? g.frame(text) : text);
     }
@@ -111,7 +115,7 @@ describe("sandbox/value against CPython", () => {
     });
     report("texts", bad, texts.length);
     // both sides of the grammar are exercised in earnest
-    expect(tally.accepted).toBeGreaterThan(TEXTS * 0.4);
+    expect(tally.accepted).toBeGreaterThan(TEXTS * 0.3);
     expect(tally.rejected).toBeGreaterThan(TEXTS * 0.2);
     expect(tally.unsupported).toBeLessThan(TEXTS * 0.02);
   }, 120_000);
@@ -147,6 +151,7 @@ describe("sandbox/value against CPython", () => {
       if (g.chance(0.1)) text += ",";
       if (g.chance(0.1) && kws.length > 0) text = g.pick(kws) + ", " + text; // a repeated or misplaced keyword
       if (g.chance(0.2)) text = g.spoil(text);
+      if (g.chance(0.1)) text = g.soup();
       texts.push(text);
     }
     const answers = oracle(texts.map((text) => ({ op: "args", text })));

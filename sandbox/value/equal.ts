@@ -127,7 +127,7 @@ export function finder(members: readonly PyValue[]): (v: PyValue) => number {
 export function firstDuplicate(members: readonly PyValue[]): number {
   if (members.length <= SCAN_LIMIT) {
     for (let i = 0; i < members.length; i++) {
-      hashKey(members[i]); // hashability
+      checkHashable(members[i]);
       for (let j = 0; j < i; j++) if (pyEqual(members[i], members[j])) return i;
     }
     return -1;
@@ -147,6 +147,13 @@ export class UnhashableError extends TypeError {
   constructor(readonly typeName: string) {
     super(`unhashable type: '${typeName}'`);
   }
+}
+
+/** Throws `UnhashableError` for a list, set or dict, also inside a tuple (frozenset members are hashable already). */
+function checkHashable(v: PyValue): void {
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return;
+  if (v.kind === "tuple") v.items.forEach(checkHashable);
+  else if (v.kind !== "complex" && v.kind !== "frozenset") throw new UnhashableError(v.kind);
 }
 
 /**

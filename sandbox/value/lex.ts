@@ -71,6 +71,7 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
   let pos = 0;
   let lineStart = true; // no token yet on this logical line
   let lineBegin = 0; // where the current physical line starts
+  let lastNewline = -1; // the last newline outside brackets, strings and continuations
   let ended = false; // a NEWLINE at the top has been seen: only blank lines may follow
   const fail = (at: number, why: string): never => {
     throw new NotLiteral("rejected", at, why);
@@ -98,6 +99,7 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
       continue;
     }
     if (c === "\n") {
+      if (depth === 0) lastNewline = pos;
       pos++;
       if (depth === 0 && !inParens) {
         if (!lineStart) ended = true;
@@ -109,6 +111,7 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
     if (c === "\\") {
       if (src[pos + 1] !== "\n") fail(pos, "unexpected character after line continuation character");
       pos += 2;
+      if (pos === src.length && !inParens) fail(pos, "unexpected EOF after a line continuation");
       continue;
     }
     const at = pos;
@@ -159,22 +162,19 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
     fail(pos, `invalid character ${JSON.stringify(c)}`);
   }
   if (depth > 0) fail(src.length, "unclosed bracket");
-  if (!inParens) checkLastLine(src);
+  if (!inParens && lastNewline >= 0) checkLastLine(src.slice(lastNewline + 1), lastNewline + 1);
   tokens.push({ t: "end", at: src.length });
   return tokens;
 }
 
 /**
- * CPython's tokenizer quirks at the end of eval input: a backslash continuation right before the end is an
- * "unexpected EOF", and a last line of only spaces or tabs without a newline is an "unexpected indent".
+ * CPython's tokenizer refuses a last line of only spaces or tabs (continuations joined) without a newline
+ * ("unexpected indent").
  */
-function checkLastLine(src: string): void {
-  if (src.endsWith("\\\n")) throw new NotLiteral("rejected", src.length, "unexpected EOF after a line continuation");
-  const nl = src.lastIndexOf("\n");
-  if (nl < 0 || src[nl - 1] === "\\") return;
-  const tail = src.slice(nl + 1);
-  if (/^[ \t\f]+$/.test(tail) && /[ \t]/.test(tail.replace(/^.*\f/s, ""))) {
-    throw new NotLiteral("rejected", nl + 1, "unexpected indent");
+function checkLastLine(tail: string, at: number): void {
+  const line = tail.replaceAll("\\\n", "");
+  if (/^[ \t\f]+$/.test(line) && /[ \t]/.test(line.replace(/^.*\f/s, ""))) {
+    throw new NotLiteral("rejected", at, "unexpected indent");
   }
 }
 

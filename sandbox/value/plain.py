@@ -73,6 +73,8 @@ def _plain_codec():
                 put(_pack_f64(v.real))
                 put(_pack_f64(v.imag))
             elif t is _str:
+                if _len(v) > MAX_BYTES - _len(out):  # every code point takes a byte at least: refuse before encoding
+                    raise NotPlain('more than %d bytes' % MAX_BYTES)
                 b = _str_encode(v, 'utf-8', 'surrogatepass')
                 if _len(b) != _len(v) and lone_pair(b):
                     raise NotPlain('a str with a lone high surrogate before a lone low one')

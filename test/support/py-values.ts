@@ -401,7 +401,8 @@ export class Gen {
         continue;
       }
       const k = this.int(6);
-      if (ch === "\\") body += "\\\\";
+      if (this.chance(0.02)) body += this.pick([ch, "\\q", "\\8", "\r", "\r\n", "\n", "\\\n"]); // raw or odd: CPython decides
+      else if (ch === "\\") body += "\\\\";
       else if (ch === quote[0]) body += "\\" + ch;
       else if (cp >= 0x20 && cp < 0x7f && k < 4) body += ch;
       else if (cp < 0x100 && k === 4) body += "\\" + cp.toString(8).padStart(this.pick([1, 2, 3]), "0");
@@ -430,9 +431,22 @@ export class Gen {
 
   /** Leading and trailing matter around a whole text: spaces, blank lines, comments, an indent (an error). */
   frame(text: string): string {
-    const lead = this.pick(["", "", "", " ", "\t ", "\n", "# c\n", "\n ", " \n"]);
-    const tail = this.pick(["", "", "", " ", "\n", " # c", "\n\n", "\n x"]);
-    return lead + text + tail;
+    const lead = this.pick(["", "", "", " ", "\t ", "\n", "# c\n", "\n ", " \n", "\f", "\r\n", "\\\n", "\f "]);
+    const tail = this.pick(["", "", "", " ", "\n", " # c", "\n\n", "\n x", "\r\n", "\r", "\n ", "\\\n", "\\\n "]);
+    const body = this.chance(0.2) ? text.replaceAll("\n", "\r\n") : text;
+    return lead + body + tail;
+  }
+
+  /** A random run of tokens and token fragments: a fuzz of the grammar's edges. */
+  soup(): string {
+    const vocab = [
+      "(", ")", "[", "]", "{", "}", ",", ":", "-", "+", "1", "0", "2j", "1.5", "0x1f", "1e3", "'a'", "b'b'", "r'\\'", "None", "True",
+      "set", "frozenset", "()", "x", "...", " ", "\n", "\r\n", "\t", "\f", "*", "**", "=", "#c\n", "\\\n", "nan", "inf", "lambda",
+      "if", "else", "for", "in", "not", ";", ".", "_", "1_", "j", "'", '"', "\\", "u", "f", "rb", "\u00e9", "\uff53\uff45\uff54",
+    ];
+    let out = "";
+    for (let i = 1 + this.int(12); i > 0; i--) out += this.pick(vocab);
+    return out;
   }
 
   /** A text that is malformed or not a literal (or, by chance, still one). */
