@@ -6,6 +6,7 @@
 
 import { firstDuplicate, UnhashableError } from "./equal.ts";
 import { LIMITS, type PyValue } from "./types.ts";
+import { decodeUtf8, encodeUtf8, fromCodeUnits } from "./utf8.ts";
 
 export type DecodeFault =
   | "truncated" // the bytes end inside a value
@@ -93,8 +94,12 @@ class Reader {
         return this.float();
       case TAG.complex:
         return { kind: "complex", re: this.float(), im: this.float() };
-      case TAG.str:
-        return decodeUtf8(this.bytes(), this.pos - 0);
+      case TAG.str: {
+        const payload = this.pos + 4;
+        return decodeUtf8(this.bytes(), (offset, why) => {
+          throw new DecodeError("utf8", payload + offset, why);
+        });
+      }
       case TAG.bytes:
         return this.bytes().slice();
       case TAG.list:
@@ -155,7 +160,7 @@ class Reader {
       for (let i = digits0; i < end; i++) x = x * 10 + (b[i] - 0x30);
       return BigInt(digits0 > start ? -x : x);
     }
-    return BigInt(String.fromCharCode(...b.subarray(start, end)));
+    return BigInt(fromCodeUnits(b.subarray(start, end)));
   }
 
   private count(at: number, depth: number, perItem: number): number {
@@ -193,76 +198,20 @@ class Reader {
   }
 }
 
-function checkUnique(members: readonly PyValue[], at: number, what: string): void {
-  let dup: number;
+/** Why `members` cannot be the members of a set or the keys of a dict (a duplicate, an unhashable one), if so. */
+function memberFault(members: readonly PyValue[], what: string): [DecodeFault, string] | undefined {
   try {
-    dup = firstDuplicate(members);
+    const dup = firstDuplicate(members);
+    return dup < 0 ? undefined : ["duplicate", `${what} ${dup} equals an earlier one`];
   } catch (e) {
-    if (e instanceof UnhashableError) throw new DecodeError("unhashable", at, `${e.typeName} as a ${what}`);
+    if (e instanceof UnhashableError) return ["unhashable", `${e.message} as a ${what}`];
     throw e;
   }
-  if (dup >= 0) throw new DecodeError("duplicate", at, `${what} ${dup} equals an earlier one`);
 }
 
-/** UTF-8 with surrogatepass → JS string; strict (no overlongs, nothing past U+10FFFF, no truncated sequences). */
-function decodeUtf8(b: Uint8Array, end: number): string {
-  const at = end - b.length;
-  let ascii = true;
-  for (let i = 0; i < b.length; i++) {
-    if (b[i] >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) {
-    if (b.length > 64) return b.length <= 8192 ? String.fromCharCode(...b) : chunked(b);
-    let s = "";
-    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-    return s;
-  }
-  const units: number[] = [];
-  let lastLone = false; // the previous code point was a lone high surrogate
-  for (let i = 0; i < b.length; ) {
-    const c = b[i];
-    let cp: number;
-    let n: number;
-    if (c < 0x80) {
-      cp = c;
-      n = 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      cp = c & 0x1f;
-      n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      cp = c & 0x0f;
-      n = 3;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      cp = c & 0x07;
-      n = 4;
-    } else throw new DecodeError("utf8", at + i, `byte 0x${c.toString(16)}`);
-    if (i + n > b.length) throw new DecodeError("utf8", at + i, "a truncated sequence");
-    for (let k = 1; k < n; k++) {
-      const d = b[i + k];
-      if ((d & 0xc0) !== 0x80) throw new DecodeError("utf8", at + i + k, "a bad continuation byte");
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if ((n === 3 && cp < 0x800) || (n === 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-      throw new DecodeError("utf8", at + i, "an overlong or out-of-range sequence");
-    }
-    if (cp >= 0xdc00 && cp <= 0xdfff && lastLone) {
-      throw new DecodeError("utf8", at + i, "a lone high surrogate followed by a lone low one (not representable)");
-    }
-    lastLone = cp >= 0xd800 && cp <= 0xdbff;
-    if (cp >= 0x10000) units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
-    else units.push(cp);
-    i += n;
-  }
-  return units.length <= 8192 ? String.fromCharCode(...units) : chunked(units);
-}
-
-function chunked(units: ArrayLike<number> & { slice(a: number, b: number): ArrayLike<number> }): string {
-  let s = "";
-  for (let i = 0; i < units.length; i += 8192) s += String.fromCharCode(...(units.slice(i, i + 8192) as number[]));
-  return s;
+function checkUnique(members: readonly PyValue[], at: number, what: string): void {
+  const fault = memberFault(members, what);
+  if (fault) throw new DecodeError(fault[0], at, fault[1]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -381,35 +330,6 @@ class Writer {
 }
 
 function checkMembers(members: readonly PyValue[], what: string): void {
-  let dup: number;
-  try {
-    dup = firstDuplicate(members);
-  } catch (e) {
-    if (e instanceof UnhashableError) throw new EncodeError(`${e.message} as a ${what}`);
-    throw e;
-  }
-  if (dup >= 0) throw new EncodeError(`${what} ${dup} equals an earlier one`);
-}
-
-const utf8 = new TextEncoder();
-
-/** JS string → UTF-8 with surrogatepass: a surrogate pair is one code point, a lone surrogate its own 3 bytes. */
-export function encodeUtf8(s: string): Uint8Array {
-  if (s.isWellFormed()) return utf8.encode(s);
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    let cp = s.charCodeAt(i);
-    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < s.length) {
-      const lo = s.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo <= 0xdfff) {
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-        i++;
-      }
-    }
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  }
-  return Uint8Array.from(out);
+  const fault = memberFault(members, what);
+  if (fault) throw new EncodeError(fault[1]);
 }

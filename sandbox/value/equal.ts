@@ -3,6 +3,7 @@
 // unequal wherever it sits — `[nan] == [nan]` is False, as `eval(gold) == eval(answer)` is for separately built values.
 
 import type { PyValue } from "./types.ts";
+import { fromCodeUnits } from "./utf8.ts";
 
 /** Python's `a == b`. */
 export function pyEqual(a: PyValue, b: PyValue): boolean {
@@ -172,7 +173,7 @@ export function hashKey(v: PyValue): string {
       return "s" + v;
   }
   if (v === null) return "N";
-  if (v instanceof Uint8Array) return "b" + latin1(v);
+  if (v instanceof Uint8Array) return "b" + fromCodeUnits(v);
   switch (v.kind) {
     case "complex":
       return v.im === 0 ? floatKey(v.re) : "c" + floatKey(v.re) + "," + floatKey(v.im);
@@ -186,11 +187,4 @@ export function hashKey(v: PyValue): string {
 
 function floatKey(f: number): string {
   return Number.isInteger(f) ? "n" + BigInt(f).toString() : "f" + f;
-}
-
-/** Bytes as a string of code units 0–255 (injective), in chunks that stay under the engine's argument limit. */
-function latin1(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
 }
