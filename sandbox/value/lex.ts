@@ -20,8 +20,6 @@ const KEYWORDS = new Set(
   ).split(" "),
 );
 
-const NUMBER =
-  /(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.)(?:[eE][+-]?\d(?:_?\d)*)?[jJ]?|\d(?:_?\d)*[eE][+-]?\d(?:_?\d)*[jJ]?|\d(?:_?\d)*[jJ]|0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|[1-9](?:_?\d)*|0(?:_?0)*/y;
 const NAME = /[\p{ID_Start}_][\p{ID_Continue}\u00b7\u0387\u1369-\u1371\u19da]*/uy;
 const STRING_PREFIX = /(?:[rR][bBfF]?|[bBfF][rR]?|[uU])?(?='|")/y;
 const OP_CHARS = "()[]{},:+-=*.";
@@ -125,11 +123,10 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
       continue;
     }
     if ((c >= "0" && c <= "9") || (c === "." && src[pos + 1] >= "0" && src[pos + 1] <= "9")) {
-      NUMBER.lastIndex = pos;
-      const m = NUMBER.exec(src);
-      if (!m) fail(pos, "invalid number");
-      const lit = m![0];
-      pos += lit.length;
+      const end = scanNumber(src, pos);
+      if (end < 0) fail(pos, "invalid number literal");
+      const lit = src.slice(pos, end);
+      pos = end;
       // CPython refuses a number run straight into a name character or another digit ("invalid decimal literal")
       if (pos < src.length && isNameChar(src, pos)) fail(pos, "invalid number literal");
       push({ t: "num", v: numberValue(lit, at), at });
@@ -178,16 +175,68 @@ function checkLastLine(tail: string, at: number): void {
   }
 }
 
+const isDigit = (c: number, base = 10): boolean =>
+  base <= 10 ? c >= 0x30 && c < 0x30 + base : (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+
+/** The end of `digit (_? digit)*` in `base` from `pos` (`pos` itself when no digit starts there). */
+function digitRun(src: string, pos: number, base: number): number {
+  if (!isDigit(src.charCodeAt(pos), base)) return pos;
+  let p = pos + 1;
+  for (;;) {
+    const c = src.charCodeAt(p);
+    if (isDigit(c, base)) p++;
+    else if (c === 0x5f && isDigit(src.charCodeAt(p + 1), base)) p += 2;
+    else return p;
+  }
+}
+
+/**
+ * The end of the number literal at `pos` (CPython's tokenizer: hex/octal/binary, decimal ints without leading
+ * zeros, point and exponent floats, imaginary suffix), or -1 if none is valid there. One linear pass.
+ */
+function scanNumber(src: string, pos: number): number {
+  const x = src.charCodeAt(pos + 1) | 0x20;
+  if (src[pos] === "0" && (x === 0x78 || x === 0x6f || x === 0x62)) {
+    const base = x === 0x78 ? 16 : x === 0x6f ? 8 : 2;
+    let p = pos + 2;
+    if (src[p] === "_") p++;
+    const end = digitRun(src, p, base);
+    return end === p ? -1 : end;
+  }
+  const intEnd = digitRun(src, pos, 10);
+  let p = intEnd;
+  let float = false;
+  if (src[p] === ".") {
+    float = true;
+    p = digitRun(src, p + 1, 10);
+  }
+  if ((src.charCodeAt(p) | 0x20) === 0x65) {
+    let q = p + 1;
+    if (src[q] === "+" || src[q] === "-") q++;
+    const e = digitRun(src, q, 10);
+    if (e > q) [p, float] = [e, true];
+  }
+  if ((src.charCodeAt(p) | 0x20) === 0x6a) return p + 1;
+  if (float) return p;
+  // a decimal int: no leading zeros unless all of it is zeros
+  return src[pos] !== "0" || /^0(?:_?0)*$/.test(src.slice(pos, intEnd)) ? intEnd : -1;
+}
+
 function numberValue(lit: string, at: number): bigint | number | { imag: number } {
   const s = lit.includes("_") ? lit.replaceAll("_", "") : lit;
   const last = s[s.length - 1];
   if (last === "j" || last === "J") return { imag: Number(s.slice(0, -1)) };
   const base = s[1];
   if (s[0] === "0" && s.length > 1 && (base === "x" || base === "X" || base === "o" || base === "O" || base === "b" || base === "B")) {
-    const v = BigInt(s); // BigInt accepts 0x/0o/0b
-    if (v.toString().length > LIMITS.intDigits) {
+    // valid at any length, but past LIMITS.intDigits decimal digits not comparable; refuse huge ones before BigInt
+    const bitsPerDigit = base === "x" || base === "X" ? 4 : base === "o" || base === "O" ? 3 : 1;
+    const significant = s.slice(2).replace(/^0+/, "").length;
+    const tooBig = (): never => {
       throw new NotLiteral("limit", at, `an int over ${LIMITS.intDigits} decimal digits`);
-    }
+    };
+    if ((significant - 1) * bitsPerDigit > LIMITS.intDigits * Math.log2(10)) tooBig();
+    const v = BigInt(s); // BigInt accepts 0x/0o/0b
+    if (v.toString().length > LIMITS.intDigits) tooBig();
     return v;
   }
   if (/^\d+$/.test(s)) {
