@@ -5,9 +5,7 @@ import { resolve } from "node:path";
 import { UsageError } from "../engine/cli/usage.ts";
 import { exportReport } from "./export.ts";
 import { checkRunDir, RunDirProblem } from "./run-dir.ts";
-import { PortInUse, startDashboard } from "./server.ts";
-
-export const DEFAULT_PORT = 8787;
+import { DEFAULT_PORT, PortInUse, startDashboard } from "./server.ts";
 
 const USAGE = `usage: bun run dashboard RUN_DIR [RUN_DIR2 …] [options]
   RUN_DIR        a run directory made by bun run train (its --out); two or more are compared on one chart

@@ -5,6 +5,8 @@ import { type MetricsPage, PAGE_RECORDS, type RunInfo, type StaticData } from ".
 import { pageHtml } from "./page.ts";
 import { RunDir } from "./run-dir.ts";
 
+export const DEFAULT_PORT = 8787;
+
 /** The port is taken; the CLI prints the message and exits 2. */
 export class PortInUse extends Error {}
 

@@ -75,6 +75,7 @@ function seriesOptions(d: ChartData, spec: ChartSpec): uPlot.Series[] {
     { label: "step" },
     ...d.labels.map((label, i) => ({
       label,
+      scale: spec.series[d.seriesOf[i]].right ? "right" : "y",
       stroke: PALETTE[d.seriesOf[i] % PALETTE.length],
       width: 1.5,
       dash: d.runOf[i] > 0 ? [6, 4] : undefined,
@@ -123,7 +124,7 @@ function draw(): void {
         height: CHART_HEIGHT,
         scales: { x: { time: false } },
         series: seriesOptions(d, v.spec),
-        axes: [{ label: "step" }, {}],
+        axes: [{ label: "step" }, {}, ...(v.spec.series.some((s) => s.right) ? [{ scale: "right", side: 1, grid: { show: false } }] : [])],
         legend: { live: true },
       };
       v.plot = new uPlot(opts, aligned, v.el);
@@ -170,7 +171,7 @@ function select(options: Array<[string, string]>, value: string, onChange: (v: s
   return el;
 }
 
-async function drawSamples(force = false): Promise<void> {
+async function drawSamples(): Promise<void> {
   const run = runs[pick.run];
   if (!run) return;
   const steps = run.sampleSteps;
@@ -178,25 +179,28 @@ async function drawSamples(force = false): Promise<void> {
   const tasks = taskNames(run.records);
   if (!tasks.includes(pick.task)) pick.task = tasks[0] ?? "deduction";
   const key = JSON.stringify([pick, steps.length]);
-  if (key === shownSamples && !force) return;
+  if (key === shownSamples) return;
   shownSamples = key;
+  const { step, task, role } = pick;
+  const got = step === null ? null : await source.samples(pick.run, step);
+  if (key !== shownSamples) return; // a later choice was made while this one loaded
+  const body =
+    step === null
+      ? h("p", { class: "muted" }, "no samples recorded yet (samples.jsonl; config key samplesPerBatch)")
+      : got
+        ? samplesView(got.samples, task, role)
+        : h("p", { class: "muted" }, `step ${step}: no samples`);
   const controls = h(
     "div",
     { class: "controls" },
     runs.length > 1 ? select(runs.map((r, i) => [String(i), r.info.name]), String(pick.run), (v) => ((pick.run = Number(v)), drawSamples())) : null,
     "step ",
-    select(steps.map((s) => [String(s), String(s)]), String(pick.step), (v) => ((pick.step = Number(v)), (pick.followLatest = Number(v) === steps.at(-1)), drawSamples())),
+    select(steps.map((s) => [String(s), String(s)]), String(step), (v) => ((pick.step = Number(v)), (pick.followLatest = Number(v) === steps.at(-1)), drawSamples())),
     " task ",
-    select(tasks.map((t) => [t, t]), pick.task, (v) => ((pick.task = v), drawSamples())),
+    select(tasks.map((t) => [t, t]), task, (v) => ((pick.task = v), drawSamples())),
     " role ",
-    select(ROLES.map((r) => [r, r]), pick.role, (v) => ((pick.role = v), drawSamples())),
+    select(ROLES.map((r) => [r, r]), role, (v) => ((pick.role = v), drawSamples())),
   );
-  let body: HTMLElement;
-  if (pick.step === null) body = h("p", { class: "muted" }, "no samples recorded yet (samples.jsonl; config key samplesPerBatch)");
-  else {
-    const got = await source.samples(pick.run, pick.step);
-    body = got ? samplesView(got.samples, pick.task, pick.role) : h("p", { class: "muted" }, `step ${pick.step}: no samples`);
-  }
   samplesEl.replaceChildren(h("h2", {}, "Samples"), controls, body);
 }
 

@@ -7,6 +7,8 @@ type Value = number | null;
 export interface SeriesSpec {
   label: string;
   value: (r: MetricsRecord) => Value;
+  /** On a second y axis at the right (a quantity of another scale than the chart's first series). */
+  right?: boolean;
 }
 
 export interface ChartSpec {
@@ -109,20 +111,20 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
     {
       id: "buffers",
       section: "Evaluation and buffers",
-      title: "buffer sizes",
-      series: [...TASKS.map((t) => ({ label: t, value: key(`buffer/${t}`) })), { label: "added this step", value: key("buffer/added") }],
+      title: "buffer sizes (left), programs added per step (right)",
+      series: [...TASKS.map((t) => ({ label: t, value: key(`buffer/${t}`) })), { label: "added this step", value: key("buffer/added"), right: true }],
     },
     { id: "loss", section: "Update", title: "loss", series: [{ label: "loss", value: key("update/loss") }, { label: "policy-gradient loss", value: key("update/pgLoss") }] },
     { id: "gradnorm", section: "Update", title: "grad norm (before clipping)", series: [{ label: "grad norm", value: key("update/gradNorm") }] },
     { id: "entropy", section: "Update", title: "entropy (token mean)", series: [{ label: "entropy", value: key("update/entropy") }] },
-    { id: "kl", section: "Update", title: "KL to the initial policy, clip fraction", series: [{ label: "KL", value: key("update/kl") }, { label: "clip fraction", value: key("update/clipFraction") }] },
+    { id: "kl", section: "Update", title: "KL to the initial policy (left), clip fraction (right)", series: [{ label: "KL", value: key("update/kl") }, { label: "clip fraction", value: key("update/clipFraction"), right: true }] },
     {
       id: "throughput",
       section: "Throughput",
-      title: "tokens/s and executor calls/s (per step)",
+      title: "tokens/s (left) and executor calls/s (right), per step",
       series: [
         { label: "tokens/s", value: perSecond("tokens") },
-        { label: "executor calls/s", value: perSecond("executor_calls") },
+        { label: "executor calls/s", value: perSecond("executor_calls"), right: true },
       ],
     },
     {
