@@ -32,6 +32,8 @@ export class RunDir {
   private readonly metricsTail: JsonlTail;
   private readonly samplesTail: JsonlTail;
   private records: MetricsRecord[] = [];
+  /** Step → its index in `records`. */
+  private recordAt = new Map<number, number>();
   /** Step → position of its line in samples.jsonl (the texts stay on disk until asked for). */
   private samplesAt = new Map<number, { offset: number; length: number }>();
   private badLines: string[] = [];
@@ -54,7 +56,8 @@ export class RunDir {
     const m = this.metricsTail.poll();
     if (m.restarted) {
       this.records = [];
-      this.badLines = this.badLines.filter((w) => !w.startsWith(METRICS));
+      this.recordAt.clear();
+      this.forgetWarnings(METRICS);
     }
     for (const line of m.lines) {
       const rec = this.parse(METRICS, line.number, line.text);
@@ -63,13 +66,20 @@ export class RunDir {
         this.warn(`${METRICS} line ${line.number}: no "step" number; skipped`);
         continue;
       }
-      // A step logged twice (a resumed run that was killed mid-write) keeps its latest record.
-      const at = this.records.findIndex((r) => r.step === rec.step);
-      if (at >= 0) this.records.splice(at, 1);
-      this.records.push(rec as MetricsRecord);
+      // A step logged twice keeps its latest record, in the place of the first (a resume rewrites the file instead,
+      // which starts a new generation).
+      const at = this.recordAt.get(rec.step);
+      if (at !== undefined) this.records[at] = rec as MetricsRecord;
+      else {
+        this.recordAt.set(rec.step, this.records.length);
+        this.records.push(rec as MetricsRecord);
+      }
     }
     const s = this.samplesTail.poll();
-    if (s.restarted) this.samplesAt.clear();
+    if (s.restarted) {
+      this.samplesAt.clear();
+      this.forgetWarnings(SAMPLES);
+    }
     for (const line of s.lines) {
       const rec = this.parse(SAMPLES, line.number, line.text);
       if (rec !== null && typeof rec.step === "number") this.samplesAt.set(rec.step, { offset: line.offset, length: line.length });
@@ -156,6 +166,10 @@ export class RunDir {
       this.warn(`${file} line ${number}: not valid JSON (${(e as Error).message}); skipped`);
     }
     return null;
+  }
+
+  private forgetWarnings(file: string): void {
+    this.badLines = this.badLines.filter((w) => !w.startsWith(`${file} `));
   }
 
   private warn(text: string): void {

@@ -135,30 +135,23 @@ function draw(): void {
   }
 }
 
-function drawHeader(): void {
-  const badge = source.live ? h("span", { class: "live" }, `live · polled ${new Date().toLocaleTimeString()}`) : h("span", { class: "muted" }, `exported report`);
-  header.replaceChildren(
-    h("div", {},
-    h("h1", {}, "AZR run dashboard ", badge),
-    h(
-      "div",
-      { class: "runs" },
-      ...runs.map((r, i) => {
-        const last = r.records.at(-1);
-        return h(
-          "div",
-          { class: "run" },
-          h("b", { style: `border-bottom: 2px ${i ? "dashed" : "solid"} #333` }, r.info.name),
-          ` preset ${r.info.preset ?? "?"} · ${r.records.length} steps recorded${last ? ` · last step ${last.step}` : " · waiting for the first step"} · `,
-          h("code", {}, r.info.dir),
-          r.info.log.length ? h("details", {}, h("summary", {}, "train.log (last lines)"), h("pre", {}, r.info.log.join("\n"))) : null,
-          ...r.warnings.map((w) => h("p", { class: "warn" }, `⚠ ${w}`)),
-        );
-      }),
-    ),
-    state.error ? h("p", { class: "warn" }, `⚠ ${state.error}`) : null,
-    ),
+function runLine(r: RunState, i: number): HTMLElement {
+  const last = r.records.at(-1);
+  return h(
+    "div",
+    { class: "run" },
+    h("b", { style: `border-bottom: 2px ${i ? "dashed" : "solid"} #333` }, r.info.name),
+    ` preset ${r.info.preset ?? "?"} · ${r.records.length} steps recorded${last ? ` · last step ${last.step}` : " · waiting for the first step"} · `,
+    h("code", {}, r.info.dir),
+    r.info.log.length ? h("details", {}, h("summary", {}, "train.log (last lines)"), h("pre", {}, r.info.log.join("\n"))) : null,
+    ...r.warnings.map((w) => h("p", { class: "warn" }, `⚠ ${w}`)),
   );
+}
+
+function drawHeader(): void {
+  const badge = source.live ? h("span", { class: "live" }, `live · polled ${new Date().toLocaleTimeString()}`) : h("span", { class: "muted" }, "exported report");
+  const error = state.error ? [h("p", { class: "warn" }, `⚠ ${state.error}`)] : [];
+  header.replaceChildren(h("h1", {}, "AZR run dashboard ", badge), h("div", { class: "runs" }, ...runs.map(runLine)), ...error);
 }
 
 // --- sample browser ---------------------------------------------------------------------------------------------
