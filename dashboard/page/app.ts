@@ -3,7 +3,7 @@
 // window.__dashboard and as data attributes (body[data-ready], [data-chart][data-points]) for the browser test.
 import uPlot from "uplot";
 import type { MetricsRecord, RunInfo, StaticData } from "../api.ts";
-import { type ChartData, chartData, type ChartSpec, chartSpecs, phaseNames, pointCount, ROLES, taskNames } from "./charts.ts";
+import { type ChartData, chartData, type ChartSpec, chartSpecs, phaseNames, pointCount, RATE_BINS, ROLES, taskNames } from "./charts.ts";
 import { configView } from "./config-view.ts";
 import { h } from "./dom.ts";
 import { samplesView } from "./samples-view.ts";
@@ -71,6 +71,20 @@ async function loadRecords(run: RunState, index: number): Promise<void> {
 }
 
 function seriesOptions(d: ChartData, spec: ChartSpec): uPlot.Series[] {
+  if (spec.kind === "histogram") {
+    // Side by side for two runs, overlapping (translucent) for more.
+    const n = d.labels.length;
+    return [
+      { label: "solve rate", value: (_u, i) => RATE_BINS[i] ?? "" },
+      ...d.labels.map((label, i) => ({
+        label,
+        stroke: PALETTE[i % PALETTE.length],
+        fill: `${PALETTE[i % PALETTE.length]}99`,
+        paths: uPlot.paths.bars?.({ size: [n === 2 ? 0.4 : 0.8, 80], align: n === 2 ? ((i === 0 ? -1 : 1) as -1 | 1) : 0 }),
+        points: { show: false },
+      })),
+    ];
+  }
   return [
     { label: "step" },
     ...d.labels.map((label, i) => ({
@@ -85,6 +99,34 @@ function seriesOptions(d: ChartData, spec: ChartSpec): uPlot.Series[] {
   ];
 }
 
+function chartOptions(spec: ChartSpec, d: ChartData, width: number): uPlot.Options {
+  const base = { title: spec.title, width, height: CHART_HEIGHT, series: seriesOptions(d, spec), legend: { live: true } };
+  if (spec.kind === "histogram") {
+    return {
+      ...base,
+      scales: { x: { time: false, range: [-0.5, RATE_BINS.length - 0.5] }, y: { range: [0, 1] } },
+      axes: [{ label: "learnability solve rate", splits: () => RATE_BINS.map((_, i) => i), values: (_u, splits) => splits.map((i) => RATE_BINS[i] ?? "") }, { label: "share of proposals" }],
+    };
+  }
+  return {
+    ...base,
+    scales: { x: { time: false }, y: { range: yRange }, right: { range: yRange } },
+    axes: [{ label: "step", incrs: STEP_INCRS }, {}, ...(spec.series.some((s) => s.right) ? [{ scale: "right", side: 1, grid: { show: false } }] : [])],
+  };
+}
+
+/** uPlot's range with a margin, but a flat series gets a small band around its value (not 0…100). */
+const yRange: uPlot.Range.Function = (_u, min, max) => {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+  if (max - min < 1e-9 * Math.max(1, Math.abs(max))) {
+    const pad = Math.abs(min) * 0.1 || 1;
+    return [min - pad, max + pad];
+  }
+  return uPlot.rangeNum(min, max, 0.1, true);
+};
+/** Steps are whole numbers: tick spacings from 1 up. */
+const STEP_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000];
+
 function chartWidth(el: HTMLElement): number {
   return Math.max(280, Math.floor(el.clientWidth || 420));
 }
@@ -92,7 +134,7 @@ function chartWidth(el: HTMLElement): number {
 function draw(): void {
   const all = runs.flatMap((r) => r.records);
   const specs = chartSpecs(taskNames(all), phaseNames(all));
-  const key = `${specs.map((s) => `${s.id}:${s.series.length}`).join(",")}|${runs.length}`;
+  const key = `${specs.map((s) => `${s.id}:${s.kind === "steps" ? s.series.length : 0}`).join(",")}|${runs.length}`;
   if (key !== layoutKey) {
     layoutKey = key;
     for (const v of views.values()) v.plot?.destroy();
@@ -117,18 +159,8 @@ function draw(): void {
   for (const [id, v] of views) {
     const d = chartData(v.spec, data);
     const aligned = [d.x, ...d.columns] as uPlot.AlignedData;
-    if (v.plot === null) {
-      const opts: uPlot.Options = {
-        title: v.spec.title,
-        width: chartWidth(v.el),
-        height: CHART_HEIGHT,
-        scales: { x: { time: false } },
-        series: seriesOptions(d, v.spec),
-        axes: [{ label: "step" }, {}, ...(v.spec.series.some((s) => s.right) ? [{ scale: "right", side: 1, grid: { show: false } }] : [])],
-        legend: { live: true },
-      };
-      v.plot = new uPlot(opts, aligned, v.el);
-    } else v.plot.setData(aligned);
+    if (v.plot === null) v.plot = new uPlot(chartOptions(v.spec, d, chartWidth(v.el)), aligned, v.el);
+    else v.plot.setData(aligned);
     const points = pointCount(d);
     v.el.dataset.points = String(points);
     state.charts[id] = points;

@@ -11,14 +11,32 @@ export interface SeriesSpec {
   right?: boolean;
 }
 
-export interface ChartSpec {
+interface ChartBase {
   id: string;
   section: string;
   title: string;
+}
+
+/** Curves over steps. */
+export interface StepChart extends ChartBase {
+  kind: "steps";
   series: SeriesSpec[];
   /** Few points (e.g. eval every N steps): draw markers and join across the steps without a value. */
   sparse?: boolean;
 }
+
+/** The distribution of a task's learnability solve rates over the last HISTOGRAM_STEPS steps, one bar per bin. */
+export interface Histogram extends ChartBase {
+  kind: "histogram";
+  task: string;
+}
+
+export type ChartSpec = StepChart | Histogram;
+
+/** Solve-rate bins, the extremes 0 and 1 on their own (they earn the proposer no learnability reward). */
+export const RATE_BINS = ["0", "(0, .2]", "(.2, .4]", "(.4, .6]", "(.6, .8]", "(.8, 1)", "1"];
+export const HISTOGRAM_STEPS = 10;
+const rateBin = (s: number): number => (s <= 0 ? 0 : s >= 1 ? RATE_BINS.length - 1 : Math.min(RATE_BINS.length - 2, Math.ceil(s * 5)));
 
 export const TASKS = ["abduction", "deduction", "induction"] as const;
 export const ROLES = ["propose", "solve"] as const;
@@ -28,12 +46,25 @@ const key = (k: string) => (r: MetricsRecord): Value => num(r[k]);
 const sum = (v: unknown): number => (v && typeof v === "object" ? Object.values(v).reduce((a: number, b) => a + (num(b) ?? 0), 0) : 0);
 
 /** Share of the batch's learnability solve rates that satisfy `pick` (null when none was estimated). */
+const solveRates = (r: MetricsRecord, task: string): number[] => {
+  const rates = r[`learnability_rates/${task}`];
+  return Array.isArray(rates) ? rates.filter((s): s is number => typeof s === "number") : [];
+};
+
+/** Share of the batch's learnability solve rates that satisfy `pick` (null when none was estimated). */
 function rateShare(task: string, pick: (s: number) => boolean) {
   return (r: MetricsRecord): Value => {
-    const rates = r[`learnability_rates/${task}`];
-    if (!Array.isArray(rates) || rates.length === 0) return null;
-    return rates.filter((s) => typeof s === "number" && pick(s)).length / rates.length;
+    const rates = solveRates(r, task);
+    return rates.length ? rates.filter(pick).length / rates.length : null;
   };
+}
+
+/** Share of the solve rates of the run's last HISTOGRAM_STEPS steps in each bin (null when there are none). */
+function rateHistogram(records: readonly MetricsRecord[], task: string): Value[] {
+  const rates = records.slice(-HISTOGRAM_STEPS).flatMap((r) => solveRates(r, task));
+  const counts = RATE_BINS.map(() => 0);
+  for (const s of rates) counts[rateBin(s)]++;
+  return counts.map((c) => (rates.length ? c / rates.length : null));
 }
 
 function evalAccuracy(task: "deduction" | "abduction") {
@@ -66,9 +97,10 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
   for (const t of tasks) {
     const section = `Task: ${t}`;
     specs.push(
-      { id: `reward-${t}`, section, title: `${t}: mean reward`, series: ROLES.map((role) => ({ label: role, value: key(`reward/${t}/${role}`) })) },
-      { id: `format-${t}`, section, title: `${t}: format rate`, series: ROLES.map((role) => ({ label: role, value: key(`format_rate/${t}/${role}`) })) },
+      { kind: "steps", id: `reward-${t}`, section, title: `${t}: mean reward`, series: ROLES.map((role) => ({ label: role, value: key(`reward/${t}/${role}`) })) },
+      { kind: "steps", id: `format-${t}`, section, title: `${t}: format rate`, series: ROLES.map((role) => ({ label: role, value: key(`format_rate/${t}/${role}`) })) },
       {
+        kind: "steps",
         id: `success-${t}`,
         section,
         title: `${t}: valid-proposal and solve rate`,
@@ -78,6 +110,7 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
         ],
       },
       {
+        kind: "steps",
         id: `learnability-${t}`,
         section,
         title: `${t}: learnability solve rates (mean; share at 0, between, at 1)`,
@@ -88,7 +121,9 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
           { label: "share s = 1", value: rateShare(t, (s) => s === 1) },
         ],
       },
+      { kind: "histogram", id: `rate-hist-${t}`, section, title: `${t}: solve-rate distribution, last ${HISTOGRAM_STEPS} steps`, task: t },
       ...ROLES.map((role) => ({
+        kind: "steps" as const,
         id: `advantage-${t}-${role}`,
         section,
         title: `${t}/${role}: advantages`,
@@ -98,6 +133,7 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
   }
   specs.push(
     {
+      kind: "steps",
       id: "eval",
       section: "Evaluation and buffers",
       title: "in-loop eval accuracy (greedy, held out)",
@@ -109,16 +145,18 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
       ],
     },
     {
+      kind: "steps",
       id: "buffers",
       section: "Evaluation and buffers",
       title: "buffer sizes (left), programs added per step (right)",
       series: [...TASKS.map((t) => ({ label: t, value: key(`buffer/${t}`) })), { label: "added this step", value: key("buffer/added"), right: true }],
     },
-    { id: "loss", section: "Update", title: "loss", series: [{ label: "loss", value: key("update/loss") }, { label: "policy-gradient loss", value: key("update/pgLoss") }] },
-    { id: "gradnorm", section: "Update", title: "grad norm (before clipping)", series: [{ label: "grad norm", value: key("update/gradNorm") }] },
-    { id: "entropy", section: "Update", title: "entropy (token mean)", series: [{ label: "entropy", value: key("update/entropy") }] },
-    { id: "kl", section: "Update", title: "KL to the initial policy (left), clip fraction (right)", series: [{ label: "KL", value: key("update/kl") }, { label: "clip fraction", value: key("update/clipFraction"), right: true }] },
+    { kind: "steps", id: "loss", section: "Update", title: "loss", series: [{ label: "loss", value: key("update/loss") }, { label: "policy-gradient loss", value: key("update/pgLoss") }] },
+    { kind: "steps", id: "gradnorm", section: "Update", title: "grad norm (before clipping)", series: [{ label: "grad norm", value: key("update/gradNorm") }] },
+    { kind: "steps", id: "entropy", section: "Update", title: "entropy (token mean)", series: [{ label: "entropy", value: key("update/entropy") }] },
+    { kind: "steps", id: "kl", section: "Update", title: "KL to the initial policy (left), clip fraction (right)", series: [{ label: "KL", value: key("update/kl") }, { label: "clip fraction", value: key("update/clipFraction"), right: true }] },
     {
+      kind: "steps",
       id: "throughput",
       section: "Throughput",
       title: "tokens/s (left) and executor calls/s (right), per step",
@@ -128,6 +166,7 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
       ],
     },
     {
+      kind: "steps",
       id: "phases",
       section: "Throughput",
       title: "share of the step's time per phase (executor calls run concurrently, so their sums can exceed 1)",
@@ -140,13 +179,13 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
         },
       })),
     },
-    { id: "seconds", section: "Throughput", title: "seconds per step", series: [{ label: "seconds", value: key("seconds") }] },
+    { kind: "steps", id: "seconds", section: "Throughput", title: "seconds per step", series: [{ label: "seconds", value: key("seconds") }] },
   );
   return specs;
 }
 
 export interface ChartData {
-  /** Steps, ascending (the union over the runs). */
+  /** Steps, ascending (the union over the runs); a histogram's bin indices. */
   x: number[];
   /** One column per (run, series), aligned with x: run 0's series first. */
   columns: Value[][];
@@ -159,6 +198,15 @@ export interface ChartData {
 
 /** The chart's series for every run on one step axis (a step one run lacks is null in its columns). */
 export function chartData(spec: ChartSpec, runs: ReadonlyArray<{ name: string; records: readonly MetricsRecord[] }>): ChartData {
+  if (spec.kind === "histogram") {
+    return {
+      x: RATE_BINS.map((_, i) => i),
+      columns: runs.map((r) => rateHistogram(r.records, spec.task)),
+      labels: runs.map((r) => (runs.length > 1 ? `share · ${r.name}` : "share")),
+      runOf: runs.map((_, i) => i),
+      seriesOf: runs.map(() => 0),
+    };
+  }
   const x = [...new Set(runs.flatMap((r) => r.records.map((rec) => rec.step)))].sort((a, b) => a - b);
   const at = new Map(x.map((s, i) => [s, i]));
   const out: ChartData = { x, columns: [], labels: [], runOf: [], seriesOf: [] };

@@ -62,8 +62,14 @@ export class Browser {
     const until = Date.now() + deadlineMs;
     let port: number | null = null;
     while (port === null) {
-      if (Date.now() > until) throw new Error(`chromium printed no DevTools address within ${deadlineMs} ms:\n${log}`);
-      const { value, done } = await reader.read();
+      const left = until - Date.now();
+      const timeout = Bun.sleep(Math.max(0, left)).then(() => null);
+      const chunk = await Promise.race([reader.read(), timeout]);
+      if (chunk === null) {
+        proc.kill();
+        throw new Error(`chromium printed no DevTools address within ${deadlineMs} ms:\n${log}`);
+      }
+      const { value, done } = chunk;
       if (done) throw new Error(`chromium exited (code ${await proc.exited}) before it listened:\n${log}`);
       log += decoder.decode(value);
       const m = /DevTools listening on ws:\/\/[^:]+:(\d+)\//.exec(log);
