@@ -57,7 +57,7 @@ export class DashboardData {
     return {
       runs,
       metrics: this.runs.map((r, i) => ({ ...this.metrics(i, 0, r.generation()), records: r.recordsFrom(0, Infinity) })),
-      samples: this.runs.map((r) => Object.fromEntries(r.sampleSteps().flatMap((s) => { const got = r.samples(s); return got ? [[s, got]] : []; }))),
+      samples: this.runs.map((r) => Object.fromEntries(r.sampleSteps().flatMap((step) => r.samples(step) ?? []).map((s) => [s.step, s]))),
       exportedAt: new Date().toISOString(),
     };
   }

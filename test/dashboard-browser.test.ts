@@ -1,7 +1,8 @@
 // The dashboard in a real browser: headless Chromium (Debian's `chromium`, installed by setup.sh) over the DevTools
 // Protocol loads the page for two fixture runs, waits for the charts, checks every chart has data points and the
 // sample browser shows a step's programs and answers, takes a screenshot and checks it is not blank, then appends a
-// line to metrics.jsonl and waits for it to appear without a reload. The exported report renders from file:// too.
+// line to metrics.jsonl in two parts and waits for the page to warn of the torn line, then to show the step, without
+// a reload. The exported report renders from file:// too.
 // The screenshots stay in the test's temp dir (printed) as CI artifacts.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -107,11 +108,15 @@ describe("served page, two runs compared", () => {
     await screenshotNotBlank("served.png");
   });
 
-  test("a line appended to metrics.jsonl appears without a reload", async () => {
+  test("a line appended to metrics.jsonl appears without a reload (while half written: a warning)", async () => {
     const before = await state();
     await browser.evaluate("window.__sameDocument = true");
     appendFileSync(join(runA, "samples.jsonl"), fixtureSamplesLine(STEPS + 1));
-    appendFileSync(join(runA, "metrics.jsonl"), fixtureMetricsLine(STEPS + 1));
+    const line = fixtureMetricsLine(STEPS + 1);
+    appendFileSync(join(runA, "metrics.jsonl"), line.slice(0, 200));
+    await browser.waitFor(`document.querySelector("header.top").textContent.includes("metrics.jsonl: the last line is unfinished (200 bytes")`, WAIT_MS);
+    expect((await state()).lastStep[0]).toBe(STEPS);
+    appendFileSync(join(runA, "metrics.jsonl"), line.slice(200));
     await browser.waitFor(`window.__dashboard.lastStep[0] === ${STEPS + 1}`, WAIT_MS);
     const after = await state();
     expect(await browser.evaluate<boolean>("window.__sameDocument === true")).toBe(true);
@@ -119,6 +124,7 @@ describe("served page, two runs compared", () => {
     expect(after.charts["reward-deduction"]).toBe(before.charts["reward-deduction"] + 2); // propose and solve of run A
     const header = await browser.evaluate<string>(`document.querySelector("header.top").textContent`);
     expect(header).toContain(`last step ${STEPS + 1}`);
+    expect(header).not.toContain("unfinished");
   });
 });
 

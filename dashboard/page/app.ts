@@ -181,7 +181,7 @@ function runLine(r: RunState, i: number): HTMLElement {
 }
 
 function drawHeader(): void {
-  const badge = source.live ? h("span", { class: "live" }, `live · polled ${new Date().toLocaleTimeString()}`) : h("span", { class: "muted" }, "exported report");
+  const badge = source.live ? h("span", { class: "live" }, `live · polled ${new Date().toLocaleTimeString()}`) : h("span", { class: "muted" }, `exported report, ${window.__AZR_DASHBOARD__?.exportedAt ?? ""}`);
   const error = state.error ? [h("p", { class: "warn" }, `⚠ ${state.error}`)] : [];
   header.replaceChildren(h("h1", {}, "AZR run dashboard ", badge), h("div", { class: "runs" }, ...runs.map(runLine)), ...error);
 }
