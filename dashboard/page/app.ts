@@ -59,11 +59,9 @@ let layoutKey = "";
 async function loadRecords(run: RunState, index: number): Promise<void> {
   for (;;) {
     const page = await source.metrics(index, run.records.length, run.generation);
-    if (page.generation !== run.generation || page.from === 0) {
-      run.records = page.from === 0 ? [] : run.records;
-      run.generation = page.generation;
-    }
-    run.records.push(...page.records);
+    // A new generation (the file was rewritten) comes from record 0: what the page held is dropped.
+    run.records = [...run.records.slice(0, page.from), ...page.records];
+    run.generation = page.generation;
     run.sampleSteps = page.sampleSteps;
     run.warnings = page.warnings;
     if (page.records.length === 0 || run.records.length >= page.total) return;
@@ -139,6 +137,7 @@ function draw(): void {
     layoutKey = key;
     for (const v of views.values()) v.plot?.destroy();
     views = new Map();
+    state.charts = {};
     chartsEl.replaceChildren();
     nav.replaceChildren();
     const sections = [...new Set(specs.map((s) => s.section))];
