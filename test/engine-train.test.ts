@@ -75,8 +75,9 @@ function tensors(modelDir: string): Map<string, Buffer> {
 }
 
 const ckpt = (run: string, step: number) => join(run, "checkpoints", `step-${String(step).padStart(6, "0")}`);
-const metrics = (run: string) =>
-  readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonl = (run: string, file: string) =>
+  readFileSync(join(run, file), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+const metrics = (run: string) => jsonl(run, "metrics.jsonl");
 /** A metrics record without what depends on the clock. */
 const timeless = (r: Record<string, unknown>) => {
   const { seconds: _s, time_ms: _t, ...rest } = r;
@@ -103,6 +104,13 @@ describe("tiny training end to end", () => {
     }
     expect(recs[0]["update/optimizerSteps"]).toBe(1);
     expect(recs[1].eval).toBeDefined();
+    expect(Array.isArray(recs[0]["learnability_rates/deduction"])).toBe(true);
+    expect(typeof recs[0]["advantage/induction/solve/std"]).toBe("number");
+    // samples.jsonl: one line per step, the batch's one proposal and one answer per (task, role) (batchSize 1).
+    const samples = jsonl(full, "samples.jsonl") as Array<{ step: number; samples: Array<{ task: string; role: string; reward: number }> }>;
+    expect(samples.map((s) => s.step)).toEqual([1, 2]);
+    expect(samples[0].samples.map((s) => `${s.task}/${s.role}`)).toEqual(["abduction/propose", "abduction/solve", "deduction/propose", "deduction/solve", "induction/propose", "induction/solve"]);
+    for (const s of samples[0].samples) expect(typeof s.reward).toBe("number");
     expect(readFileSync(join(full, "checkpoints", "latest"), "utf8").trim()).toBe("step-000002");
     const before = tensors(join(full, "initial-model"));
     const after = tensors(join(ckpt(full, 1), "model"));
@@ -132,6 +140,7 @@ describe("tiny training end to end", () => {
     const b = metrics(killed);
     expect(b.map((r) => r.step)).toEqual([1, 2]);
     expect(timeless(b[1])).toEqual(timeless(a[1]));
+    expect(jsonl(killed, "samples.jsonl")).toEqual(jsonl(full, "samples.jsonl"));
     const pa = tensors(join(ckpt(full, 2), "model"));
     const pb = tensors(join(ckpt(killed, 2), "model"));
     const differ = [...pa].filter(([name, bytes]) => !bytes.equals(pb.get(name) as Buffer)).map(([n]) => n);

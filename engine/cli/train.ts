@@ -5,6 +5,7 @@ import { resolveConfig } from "../config/load.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../config/validate.ts";
 import { PRESET_NAMES } from "../config/presets.ts";
 import { RunDirError, runConfig, runTraining } from "../trainer/run.ts";
+import { DEFAULT_PORT, PortInUse, startDashboard } from "../../dashboard/server.ts";
 import { UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run train [options]
@@ -15,6 +16,7 @@ const USAGE = `usage: bun run train [options]
   --out DIR         run directory for metrics, logs and checkpoints (default runs/<preset>-<time>)
   --resume DIR      continue the run in DIR from its latest checkpoint (only --steps may change)
   --set KEY=VALUE   override one setting, e.g. --set rewards.extremeValue=0 --set tasks.types='["deduction"]'
+  --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
   --help            this text`;
 
 
@@ -26,6 +28,8 @@ interface Flags {
   out?: string;
   resume?: string;
   set: string[];
+  /** Port of the live dashboard, when asked for. */
+  dashboard?: number;
 }
 
 export function parseFlags(argv: readonly string[]): Flags | "help" {
@@ -36,6 +40,11 @@ export function parseFlags(argv: readonly string[]): Flags | "help" {
     if (arg === "--help" || arg === "-h") return "help";
     const [name, inline] = arg.startsWith("--") ? arg.slice(2).split(/=(.*)/s, 2) : [null, undefined];
     if (name === null) throw new UsageError(`unexpected argument "${arg}"; flags start with --`);
+    if (name === "dashboard") {
+      if (inline !== undefined && !(/^\d+$/.test(inline) && Number(inline) <= 65535)) throw new UsageError(`--dashboard=${inline}: use a port number in 0…65535`);
+      flags.dashboard = inline === undefined ? DEFAULT_PORT : Number(inline);
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined || (inline === undefined && value.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
     if (name === "set") flags.set.push(value);
@@ -103,7 +112,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write("\nCtrl-C: finishing the current phase, then saving (press again to quit without saving)\n");
   });
   process.stderr.write(`train: preset ${plan.preset}, ${plan.config.steps} steps, run directory ${plan.outDir}\n`);
-  const result = await runTraining({ ...plan, sink: process.stderr, interrupted: () => stops > 0 });
+  const dashboard = flags.dashboard === undefined ? null : await startDashboard({ runs: [plan.outDir], port: flags.dashboard });
+  if (dashboard) process.stderr.write(`train: live dashboard at ${dashboard.url} (it stops with the run; afterwards: bun run dashboard ${plan.outDir})\n`);
+  const result = await runTraining({ ...plan, sink: process.stderr, interrupted: () => stops > 0 }).finally(() => dashboard?.stop());
   process.stderr.write(
     result.interrupted
       ? `stopped after step ${result.lastStep}; continue with: bun run train --resume ${plan.outDir}\n`
@@ -116,7 +127,7 @@ if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      const known = e instanceof UsageError || e instanceof ConfigError || e instanceof RunDirError;
+      const known = e instanceof UsageError || e instanceof ConfigError || e instanceof RunDirError || e instanceof PortInUse;
       process.stderr.write(`train: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
       if (!known && process.env.AZR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
       process.exit(known ? 2 : 1);

@@ -166,6 +166,8 @@ export interface TrainConfig {
   steps: number;
   /** Checkpoint every N steps (and at the end and on Ctrl-C). */
   checkpointEvery: number;
+  /** Proposals and solver answers of each (task, role) batch recorded per step in samples.jsonl; 0 = none. */
+  samplesPerBatch: number;
   model: ModelConfig;
   data: DataConfig;
   buffers: BufferConfig;
@@ -182,6 +184,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
   seed: 1,
   steps: 900,
   checkpointEvery: 10,
+  samplesPerBatch: 4,
   model: { checkpoint: null, makePreset: "tiny", makeSeed: 1, maxSeq: 14240, maxBatch: 16 },
   data: { seedFile: null, inductionSeedFile: null, seedRows: 256 },
   buffers: { cap: 16384, capPolicy: "keep_oldest", dedup: false, solveMix: "max_new", recentWindow: 1, recentSet: "last_offered" },

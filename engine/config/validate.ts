@@ -60,6 +60,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [Number.isSafeInteger(c.seed), "seed", c.seed, "use an integer"],
     [int(c.steps, 0), "steps", c.steps, "use an integer ≥ 0"],
     [int(c.checkpointEvery, 1), "checkpointEvery", c.checkpointEvery, "use an integer ≥ 1"],
+    [int(c.samplesPerBatch, 0), "samplesPerBatch", c.samplesPerBatch, "use an integer ≥ 0 (0 = no samples.jsonl)"],
     [int(c.model.maxSeq, 16), "model.maxSeq", c.model.maxSeq, "use an integer ≥ 16"],
     [int(c.model.maxBatch, 1), "model.maxBatch", c.model.maxBatch, "use an integer ≥ 1"],
     [c.model.makePreset === "tiny", "model.makePreset", c.model.makePreset, 'use "tiny"'],

@@ -35,7 +35,10 @@ export function evalLine(e: EvalReport): string {
   return `eval step ${e.step} | deduction ${e.deduction.correct}/${e.deduction.total} | abduction ${e.abduction.correct}/${e.abduction.total} | format ${(100 * e.formatRate).toFixed(0)}%`;
 }
 
-/** The JSONL record of a step: every batch's numbers keyed `task/role`, buffers, the update, and where time went. */
+/**
+ * The JSONL record of a step: every batch's numbers keyed `task/role` (learnability solve rates as a list), buffers,
+ * the update, advantage statistics per batch, and where time went.
+ */
 export function metricsRecord(r: StepReport, clock: Clock, evaluation: EvalReport | null): Record<string, unknown> {
   const rec: Record<string, unknown> = { step: r.step, seconds: Math.round(r.seconds * 1000) / 1000 };
   for (const b of r.batches) {
@@ -44,6 +47,7 @@ export function metricsRecord(r: StepReport, clock: Clock, evaluation: EvalRepor
     rec[`format_rate/${k}`] = b.formatRate;
     rec[`${b.role === "propose" ? "valid_rate" : "solve_rate"}/${b.task}`] = b.successRate;
     if (b.meanSolveRate !== null) rec[`learnability_solve_rate/${b.task}`] = b.meanSolveRate;
+    if (b.role === "propose") rec[`learnability_rates/${b.task}`] = b.solveRates;
     rec[`size/${k}`] = b.size;
     if (b.dropped) rec[`dropped_prompts/${k}`] = b.dropped;
   }
@@ -52,6 +56,9 @@ export function metricsRecord(r: StepReport, clock: Clock, evaluation: EvalRepor
   rec["buffer/induction"] = r.buffers.induction;
   rec["buffer/added"] = r.added;
   for (const [k, v] of Object.entries(r.update)) rec[`update/${k}`] = v;
+  for (const [batch, stats] of Object.entries(r.advantages)) {
+    for (const [k, v] of Object.entries(stats)) rec[`advantage/${batch}/${k}`] = v;
+  }
   const timing = clock.toJSON();
   rec.time_ms = timing.ms;
   rec.tokens = timing.tokens;

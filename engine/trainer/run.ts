@@ -15,10 +15,12 @@ import { evaluate, heldOutRows } from "./evaluate.ts";
 import { evalLine, metricsRecord, summaryLine } from "./metrics.ts";
 import type { ExecutorLike, PolicyLike } from "./ports.ts";
 import { Progress, type ProgressSink } from "./progress.ts";
+import type { StepSamples } from "./samples.ts";
 import { trainStep } from "./step.ts";
 
 export const RUN_CONFIG = "config.json";
 export const METRICS = "metrics.jsonl";
+export const SAMPLES = "samples.jsonl";
 export const LOG = "train.log";
 export { RunDirError };
 const INITIAL_MODEL = "initial-model";
@@ -50,8 +52,8 @@ export function runConfig(outDir: string): { preset: string; config: TrainConfig
   }
 }
 
-/** Metrics lines of steps ≤ `step` only: a resumed run rewrites what the killed run logged past its checkpoint. */
-function truncateMetrics(path: string, step: number): void {
+/** JSONL lines of steps ≤ `step` only: a resumed run rewrites what the killed run logged past its checkpoint. */
+function truncateSteps(path: string, step: number): void {
   if (!existsSync(path)) return;
   const keep = readFileSync(path, "utf8")
     .split("\n")
@@ -100,7 +102,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     start = ck.state.step;
     modelDir = ck.modelDir;
     optimizerPath = ck.optimizerPath;
-    truncateMetrics(join(outDir, METRICS), start);
+    truncateSteps(join(outDir, METRICS), start);
+    truncateSteps(join(outDir, SAMPLES), start);
     log(`resuming ${outDir} after step ${start} (${ck.dir})`);
   } else {
     if (existsSync(join(outDir, "checkpoints")) || existsSync(join(outDir, METRICS))) {
@@ -149,6 +152,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
         progress.phase("eval");
         evaluation = await evaluate(ctx, evalRows);
       }
+      if (config.samplesPerBatch > 0) appendFileSync(join(outDir, SAMPLES), `${JSON.stringify({ step, samples: report.samples } satisfies StepSamples)}\n`);
       appendFileSync(join(outDir, METRICS), `${JSON.stringify(metricsRecord(report, clock, evaluation))}\n`);
       log(summaryLine(report));
       if (evaluation) log(evalLine(evaluation));

@@ -10,7 +10,8 @@ import { learnabilityPlan, solveRates } from "./learnability.ts";
 import { proposeDrafts } from "./propose.ts";
 import { rollouts } from "./rollout.ts";
 import { scoreSolve, solveDrafts } from "./solve.ts";
-import { type TrainedSequence, update, type UpdateStats } from "./update.ts";
+import { answerSamples, proposalSamples, type Sample } from "./samples.ts";
+import { type AdvantageStats, advantageStats, type TrainedSequence, update, type UpdateStats } from "./update.ts";
 import { validateProposal } from "./validate.ts";
 
 export interface BatchReport {
@@ -26,6 +27,8 @@ export interface BatchReport {
   meanSolveRate: number | null;
   /** Prompts dropped for length. */
   dropped: number;
+  /** propose only: every learnability solve rate of the batch (its distribution, 0 and 1 included). */
+  solveRates: number[];
 }
 
 export interface StepReport {
@@ -34,6 +37,10 @@ export interface StepReport {
   buffers: { abduction: number; deduction: number; induction: number };
   added: number;
   update: UpdateStats;
+  /** Per (task, role) batch, e.g. "deduction/solve". */
+  advantages: Record<string, AdvantageStats>;
+  /** The first config.samplesPerBatch proposals and answers of each batch. */
+  samples: Sample[];
   seconds: number;
 }
 
@@ -51,6 +58,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
   const plans = config.tasks.types.map((task) => ({ task, propose: proposeDrafts(ctx, task, snapshot), solve: solveDrafts(ctx, task, snapshot) }));
   const trained: TrainedSequence[] = [];
   const batches: BatchReport[] = [];
+  const samples: Sample[] = [];
   let added = 0;
 
   for (const { task, propose, solve } of plans) {
@@ -77,6 +85,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
     }
     proposed.forEach((o, i) => trained.push({ batch: `${task}/propose`, promptIds: o.promptIds, responseIds: o.responseIds, reward: proposeRewards[i] }));
     const known = rates.filter((r): r is number => r !== null);
+    samples.push(...proposalSamples(task, proposed, proposals, (i) => rateOf.get(i) ?? null, proposeRewards, config.samplesPerBatch));
     batches.push({
       task,
       role: "propose",
@@ -86,6 +95,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
       successRate: mean(proposals.map((p) => (p.valid ? 1 : 0))),
       meanSolveRate: known.length ? mean(known) : null,
       dropped: 0,
+      solveRates: known,
     });
 
     checkpoint();
@@ -95,6 +105,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
     ctx.progress.phase(`grade ${task}`);
     const outcomes = await Promise.all(solved.map((o, i) => scoreSolve(ctx, solve.drafts[i], o)));
     solved.forEach((o, i) => trained.push({ batch: `${task}/solve`, promptIds: o.promptIds, responseIds: o.responseIds, reward: outcomes[i].reward }));
+    samples.push(...answerSamples(solve.drafts, solved, outcomes, config.samplesPerBatch));
     batches.push({
       task,
       role: "solve",
@@ -104,6 +115,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
       successRate: mean(outcomes.map((o) => (o.correct ? 1 : 0))),
       meanSolveRate: null,
       dropped: solve.dropped,
+      solveRates: [],
     });
   }
 
@@ -111,5 +123,6 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
   checkpoint();
   ctx.progress.phase("update");
   const stats = await ctx.clock.time("update", () => update(ctx, trained, reference));
-  return { step: ctx.step, batches, buffers: buffers.sizes(), added, update: stats, seconds: (performance.now() - started) / 1000 };
+  const advantages = advantageStats(trained, config.algorithm.whitening, config.algorithm.whitenEps);
+  return { step: ctx.step, batches, buffers: buffers.sizes(), added, update: stats, advantages, samples, seconds: (performance.now() - started) / 1000 };
 }

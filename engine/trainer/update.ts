@@ -63,6 +63,27 @@ export function tokenWeights(lengths: readonly number[], micro: number): number[
   return out;
 }
 
+export interface AdvantageStats {
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+/** Mean, standard deviation and range of each batch's advantages, as `update` computes them (for metrics.jsonl). */
+export function advantageStats(seqs: readonly TrainedSequence[], mode: "token" | "sequence", eps: number): Record<string, AdvantageStats> {
+  const advantages = batchAdvantages(seqs, mode, eps);
+  const groups = new Map<string, number[]>();
+  seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), advantages[i]]));
+  const out: Record<string, AdvantageStats> = {};
+  for (const [batch, xs] of groups) {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+    out[batch] = { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
+  }
+  return out;
+}
+
 async function statsInChunks(policy: PolicyLike, seqs: Sequence[], chunk: number): Promise<Float32Array[]> {
   const logp: Float32Array[] = [];
   for (let i = 0; i < seqs.length; i += chunk) logp.push(...(await policy.tokenStats(seqs.slice(i, i + chunk))).logp);
