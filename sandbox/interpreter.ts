@@ -8,7 +8,7 @@
 //      when dirty tracking is off),
 //   3. waits for the next request and copies it in.
 import { STATUSES, type Status } from "./protocol.ts";
-import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT } from "./wasm-rewrite.ts";
+import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT, STACK_POINTER_EXPORT } from "./wasm-rewrite.ts";
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
 
@@ -106,6 +106,9 @@ class InstanceRun {
   /** The dirty-page map (dirty tracking): the instrumentation's own memory, one byte per 4 KiB page. */
   private map: Uint8Array | null = null;
   private headerPtr = -1;
+  /** The shadow-stack pointer at the first boundary: the driver's serving loop always reads from that depth. */
+  private boundaryStack = -1;
+  private stackPointer!: WebAssembly.Global;
   private pending: Uint8Array | null = null;
   private pendingOff = 0;
   private reply: Uint8Array | null = null;
@@ -143,6 +146,7 @@ class InstanceRun {
       if (this.cfg.dirtyTracking) {
         this.map = new Uint8Array((this.instance.exports[DIRTY_EXPORT] as WebAssembly.Memory).buffer, 0, MAP_BYTES);
       }
+      this.stackPointer = this.instance.exports[STACK_POINTER_EXPORT] as WebAssembly.Global;
       this.host.bind(this.memory);
       (this.instance.exports._start as () => void)();
       return endWith({ s: "crash", e: "the driver exited" });
@@ -196,7 +200,10 @@ class InstanceRun {
   private read(iovs: Array<{ ptr: number; len: number }>): number {
     if (this.pending && this.pendingOff < this.pending.length) return this.deliver(iovs);
     const first = iovs[0];
-    const isBoundary = first !== undefined && first.len === 4 && (this.headerPtr < 0 || first.ptr === this.headerPtr);
+    // A program can call the driver's own `_READ(_HDRV)`; from inside a program that read runs deeper in the C
+    // stack than the serving loop's, so it is told end of file instead of ending its request early.
+    const isBoundary = first !== undefined && first.len === 4 &&
+      (this.headerPtr < 0 || (first.ptr === this.headerPtr && this.stackPointer.value === this.boundaryStack));
     if (!isBoundary) return 0; // a program reading stdin sees end of file
     this.boundary(first.ptr);
     return this.deliver(iovs);
@@ -230,6 +237,7 @@ class InstanceRun {
     if (this.phase === "boot") {
       this.phase = "serving";
       this.headerPtr = headerPtr;
+      this.boundaryStack = this.stackPointer.value as number;
       if (this.cfg.pristine) this.takeSnapshot();
       this.servedBoundary = true;
       this.io.ready(performance.now() - this.bootStart);

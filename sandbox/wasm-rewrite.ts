@@ -20,6 +20,9 @@ export interface RewriteOptions {
   fuel?: { importModule: string; importName: string; quantum: number };
   /** Mark written pages in a byte map: a second memory exported as `dirtyMap` (one byte per 4 KiB page of memory 0). */
   dirty?: boolean;
+  /** Export the shadow-stack pointer (wasi-sdk's `__stack_pointer`: the module's first global, a mutable i32) as
+   * `stackPointer`, so the host can tell the driver's own request-boundary read from a program's copy of it. */
+  exportStackPointer?: boolean;
 }
 
 export interface RewriteStats {
@@ -33,6 +36,7 @@ export interface RewriteStats {
 
 export const PAGE_SHIFT = 12; // dirty-tracking page: 4 KiB
 export const DIRTY_EXPORT = "dirtyMap";
+export const STACK_POINTER_EXPORT = "stackPointer";
 /** The map memory: one byte per page of the whole 4 GiB wasm32 address space (2^20 bytes = 16 wasm pages), so a
  * mark never falls outside it whatever address a store computes. */
 export const MAP_BYTES = 2 ** (32 - PAGE_SHIFT);
@@ -430,6 +434,7 @@ export function rewriteModule(wasm: Uint8Array, opts: RewriteOptions): { wasm: U
     else throw new Error(`wasm: no section ${id}`);
   };
   if (opts.maxPages !== undefined) replace(5, capMemory(find(5)!.body, opts.maxPages));
+  if (opts.exportStackPointer) replace(7, exportStackPointer(sections));
   if (!opts.fuel && !opts.dirty) return { wasm: assemble(sections), stats };
 
   const imports = parseImports(find(2)?.body ?? new Uint8Array([0]));
@@ -483,6 +488,18 @@ export function rewriteModule(wasm: Uint8Array, opts: RewriteOptions): { wasm: U
   stats.functions = n;
   replace(10, concat(parts));
   return { wasm: assemble(sections), stats };
+}
+
+/** The export section plus global 0 as STACK_POINTER_EXPORT, after checking that global 0 looks like wasi-sdk's
+ * `__stack_pointer` (defined, not imported; a mutable i32). */
+function exportStackPointer(sections: Section[]): Uint8Array {
+  const imports = sections.find((s) => s.id === 2);
+  if (imports && parseImports(imports.body).some((i) => i.kind === 3)) throw new Error("wasm: global 0 is imported");
+  const globals = sections.find((s) => s.id === 6)?.body;
+  if (!globals || readU32(globals, 0)[0] === 0) throw new Error("wasm: no global to export as the stack pointer");
+  const at = readU32(globals, 0)[1];
+  if (globals[at] !== 0x7f || globals[at + 1] !== 0x01) throw new Error("wasm: global 0 is not a mutable i32");
+  return appendExport(sections.find((s) => s.id === 7)!.body, STACK_POINTER_EXPORT, 3, 0);
 }
 
 /** The section with `id`, inserted in canonical order when missing. */
