@@ -9,13 +9,13 @@
 // are served at once. A connection at its limit stops being read (the socket is paused: TCP backpressure reaches
 // the client) until an answer frees a place; nothing is queued without bound.
 import { createServer, type Server, type Socket } from "node:net";
-import { answer, unreadable } from "./envelope.ts";
+import { answer, maxMessageBytes, unreadable } from "./envelope.ts";
 import { encodeFrame, FrameReader } from "./framing.ts";
 import type { Executor } from "./index.ts";
 import { DEFAULT_SHAPE, type ShapeLimits } from "./msgpack-shape.ts";
 
 export interface ServerLimits extends ShapeLimits {
-  /** Largest frame body; default the executor's maxRequestBytes + 64 KiB (an id and field names on top). */
+  /** Largest frame body; default envelope.ts maxMessageBytes (the executor's maxRequestBytes + 64 KiB). */
   maxFrameBytes: number;
   /** Requests admitted and not yet answered, per connection. */
   maxInFlight: number;
@@ -25,12 +25,10 @@ export interface ServerLimits extends ShapeLimits {
   maxConnections: number;
 }
 
-const FRAME_SLACK = 64 * 1024;
-
 export function defaultLimits(ex: Executor): ServerLimits {
   return {
     ...DEFAULT_SHAPE,
-    maxFrameBytes: ex.options.maxRequestBytes + FRAME_SLACK,
+    maxFrameBytes: maxMessageBytes(ex),
     maxInFlight: 64,
     maxPendingBytes: 64 << 20,
     maxConnections: 64,
