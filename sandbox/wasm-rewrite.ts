@@ -284,7 +284,7 @@ function skipInstruction(b: Uint8Array, pos: number): number {
     if (b[pos]! & 0x40) throw new Error(`wasm: memory index in a memarg at ${pos - 1} (multi-memory input)`);
     return skipLeb(b, skipLeb(b, pos));
   }
-  if (op === 0x3f || op === 0x40) return skipLeb(b, pos);
+  if (op === 0x3f || op === 0x40) return memoryZero(b, pos, 1); // memory.size / memory.grow
   if (op === Op.I32Const || op === Op.I64Const) return skipLeb(b, pos);
   if (op === Op.F32Const) return pos + 4;
   if (op === Op.F64Const) return pos + 8;
@@ -309,7 +309,7 @@ function skipInstruction(b: Uint8Array, pos: number): number {
 /** Position after `n` memory-index immediates, each of which must name memory 0 (see the memarg check). */
 function memoryZero(b: Uint8Array, pos: number, n: number): number {
   for (let i = 0; i < n; i++) {
-    if (b[pos] !== 0x00) throw new Error(`wasm: bulk-memory op on memory ${b[pos]} at ${pos} (multi-memory input)`);
+    if (b[pos] !== 0x00) throw new Error(`wasm: memory instruction on memory ${b[pos]} at ${pos} (multi-memory input)`);
     pos++;
   }
   return pos;

@@ -210,6 +210,10 @@ describe("marks cover every memory-writing opcode", () => {
   test("a module that already names a second memory, or uses atomics, is refused", () => {
     const multi = bulkModule([0x20, 0, 0x20, 1, 0x36, 0x42, 0x01, 0x00]); // i32.store to memory 1
     expect(() => rewriteModule(multi, { stripCustom: true, dirty: true })).toThrow("multi-memory");
+    const grow = bulkModule([0x41, 0x01, 0x40, 0x01, 0x1a]); // memory.grow of memory 1
+    expect(() => rewriteModule(grow, { stripCustom: true, dirty: true })).toThrow("multi-memory");
+    const fill = bulkModule([0x20, 0, 0x20, 1, 0x20, 2, 0xfc, 0x0b, 0x01]); // memory.fill of memory 1
+    expect(() => rewriteModule(fill, { stripCustom: true, dirty: true })).toThrow("multi-memory");
     const atomic = bulkModule([0x20, 0, 0x20, 1, 0xfe, 0x17, 0x02, 0x00]); // i32.atomic.store
     expect(() => rewriteModule(atomic, { stripCustom: true, dirty: true })).toThrow("unsupported opcode 0xfe");
   });
