@@ -23,6 +23,10 @@ export function openChannel(sab: SharedArrayBuffer): Channel {
 
 /** Pool side: hand a request to the (waiting) worker. */
 export function post(ch: Channel, body: Uint8Array, timeoutMs: number): number {
+  // The slot is an Int32: a larger or fractional deadline would be stored wrapped (pool.ts requestDeadline clamps).
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
+    throw new RangeError(`channel: deadline ${timeoutMs} ms does not fit the Int32 slot`);
+  }
   ch.data.set(body);
   Atomics.store(ch.ctl, CTL_LEN, body.length);
   Atomics.store(ch.ctl, CTL_TIMEOUT, timeoutMs);

@@ -2,7 +2,8 @@
 // JSON-lines batch filter. Options are checked before any interpreter starts; a bad one exits 2 with its name.
 import { Executor, type ExecutorOptions } from "./index.ts";
 import { runBatch } from "./batch.ts";
-import { listen, serveStdio } from "./rpc-server.ts";
+import { maxMessageBytes } from "./envelope.ts";
+import { defaultLimits, listen, serveStdio } from "./rpc-server.ts";
 
 const USAGE = `usage:
   bun run executor serve --stdio [options]              msgpack RPC on stdin/stdout (sandbox/PROTOCOL.md)
@@ -16,7 +17,11 @@ options:
   --random-seed N    guest random_get seed (0)            --no-pristine     keep interpreter state between requests
   --compat           the reference executor's quirks      --single-def      validate: exactly one def
   --window N         batch: requests in flight (workers × 8)
-  --progress         batch: a progress line on stderr`;
+  --progress         batch: a progress line on stderr
+  --max-in-flight N  serve: requests admitted per connection before it stops being read (64)
+  --max-connections N  serve --listen: connections served at once (64)
+limits: a request line / frame is at most maxRequestBytes (2 MiB) + 64 KiB; a frame at most 65 536 msgpack values,
+  nested at most 16 deep; all connections together hold at most 64 MiB of admitted frames`;
 
 class UsageError extends Error {}
 
@@ -25,11 +30,13 @@ interface Parsed {
   stdio: boolean;
   listen?: { host: string; port: number };
   window?: number;
+  maxInFlight?: number;
+  maxConnections?: number;
   progress: boolean;
   options: ExecutorOptions;
 }
 
-const INT_FLAGS: Record<string, keyof ExecutorOptions | "window"> = {
+const INT_FLAGS: Record<string, keyof ExecutorOptions | "window" | "maxInFlight" | "maxConnections"> = {
   "--workers": "workers",
   "--spares": "spares",
   "--timeout-ms": "timeoutMs",
@@ -38,6 +45,8 @@ const INT_FLAGS: Record<string, keyof ExecutorOptions | "window"> = {
   "--hash-seed": "hashSeed",
   "--random-seed": "randomSeed",
   "--window": "window",
+  "--max-in-flight": "maxInFlight",
+  "--max-connections": "maxConnections",
 };
 
 export function parseArgs(argv: string[]): Parsed {
@@ -57,7 +66,7 @@ export function parseArgs(argv: string[]): Parsed {
       const raw = value();
       if (!/^\d+$/.test(raw)) throw new UsageError(`${flag} takes a whole number, got "${raw}"`);
       const key = INT_FLAGS[flag];
-      if (key === "window") p.window = Number(raw);
+      if (key === "window" || key === "maxInFlight" || key === "maxConnections") p[key] = Number(raw);
       else (p.options as Record<string, number>)[key] = Number(raw);
     } else if (flag === "--no-pristine") p.options.pristine = false;
     else if (flag === "--compat") p.options.compat = true;
@@ -74,7 +83,9 @@ export function parseArgs(argv: string[]): Parsed {
   if (command === "serve" && p.stdio === (p.listen !== undefined)) {
     throw new UsageError("serve needs exactly one of --stdio or --listen HOST:PORT");
   }
-  if (p.window !== undefined && p.window < 1) throw new UsageError("--window must be at least 1");
+  for (const [flag, v] of [["--window", p.window], ["--max-in-flight", p.maxInFlight], ["--max-connections", p.maxConnections]] as const) {
+    if (v !== undefined && v < 1) throw new UsageError(`${flag} must be at least 1`);
+  }
   return p;
 }
 
@@ -97,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       const started = performance.now();
       const counts = await runBatch(ex, process.stdin, (line) => process.stdout.write(line), {
         window: p.window ?? ex.workers * 8,
+        maxLineBytes: maxMessageBytes(ex),
         progress: p.progress
           ? (c) => {
               if (c.lines % 100 === 0) {
@@ -107,17 +119,21 @@ async function main(argv: string[]): Promise<number> {
           : undefined,
       });
       if (p.progress) process.stderr.write(`\rexecutor batch: ${counts.lines} done ${JSON.stringify(counts.byStatus)}\n`);
-    } else if (p.stdio) {
-      await serveStdio(ex);
     } else {
-      const server = await listen(ex, p.listen!.host, p.listen!.port);
-      const addr = server.address();
-      console.error(`executor: listening on ${typeof addr === "object" && addr ? `${addr.address}:${addr.port}` : addr}`);
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      server.close();
+      const limits = { ...defaultLimits(ex) };
+      if (p.maxInFlight !== undefined) limits.maxInFlight = p.maxInFlight;
+      if (p.maxConnections !== undefined) limits.maxConnections = p.maxConnections;
+      if (p.stdio) await serveStdio(ex, limits);
+      else {
+        const server = await listen(ex, p.listen!.host, p.listen!.port, limits);
+        const addr = server.address();
+        console.error(`executor: listening on ${typeof addr === "object" && addr ? `${addr.address}:${addr.port}` : addr}`);
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+        server.close();
+      }
     }
   } finally {
     await ex.close();

@@ -21,9 +21,6 @@ _SINGLE_DEF = bool(_CFG['single_def'])
 
 _STDIN = FileIO(0, 'rb', closefd=False)
 _READ = _STDIN.readinto
-# Registration read: the host learns where the dirty-page map lives (this buffer) and returns 0 bytes.
-_MAP = bytearray(int(_CFG['map_bytes']))
-_READ(memoryview(_MAP))
 _HDR = bytearray(4)
 _HDRV = memoryview(_HDR)
 _BUF = bytearray(int(_CFG['request_bytes']))

@@ -5,6 +5,12 @@ import type { IdResult, Request } from "./protocol.ts";
 
 type Id = string | number;
 
+/** The largest message (a JSON line, a msgpack frame body) worth reading for `ex`: its request limit plus 64 KiB
+ * for the id, field names and encoding overhead. A longer one cannot become a request it would accept. */
+export function maxMessageBytes(ex: Executor): number {
+  return ex.options.maxRequestBytes + 64 * 1024;
+}
+
 const isId = (v: unknown): v is Id => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 
 /** An `invalid` result for a message that could not be read at all (bad JSON, bad frame): it has no id. */

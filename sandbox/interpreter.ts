@@ -4,10 +4,11 @@
 // the same compiled Module. Requests are synchronous: the guest blocks in fd_read(0), where the host
 //   1. posts the previous request's reply,
 //   2. restores pristine memory (only the 4 KiB pages the guest or the host wrote, found in the dirty map that the
-//      instrumented stores maintain; or the whole used region when dirty tracking is off),
+//      instrumented stores maintain in a memory of its own that no guest instruction addresses; or all of memory
+//      when dirty tracking is off),
 //   3. waits for the next request and copies it in.
 import { STATUSES, type Status } from "./protocol.ts";
-import { DIRTY_EXPORT, PAGE_SHIFT } from "./wasm-rewrite.ts";
+import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT, STACK_POINTER_EXPORT } from "./wasm-rewrite.ts";
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
 
@@ -67,6 +68,8 @@ function endWith(reply: Reply): End {
 }
 
 const PAGE = 1 << PAGE_SHIFT;
+/** Bytes of boot-time stderr kept for the boot-failure message. */
+const STDERR_TAIL = 8192;
 
 export class Interpreter {
   private lastSeq = 0;
@@ -99,10 +102,13 @@ class InstanceRun {
   private instance!: WebAssembly.Instance;
   private deadline: number;
   private readonly bootStart = performance.now();
-  private phase: "register" | "boot" | "serving" = "register";
-  private mapBase = 0;
-  private mapLen = 0;
+  private phase: "boot" | "serving" = "boot";
+  /** The dirty-page map (dirty tracking): the instrumentation's own memory, one byte per 4 KiB page. */
+  private map: Uint8Array | null = null;
   private headerPtr = -1;
+  /** The shadow-stack pointer at the first boundary: the driver's serving loop always reads from that depth. */
+  private boundaryStack = -1;
+  private stackPointer!: WebAssembly.Global;
   private pending: Uint8Array | null = null;
   private pendingOff = 0;
   private reply: Uint8Array | null = null;
@@ -110,8 +116,8 @@ class InstanceRun {
   private outputExceeded = false;
   private readonly stderr: Uint8Array[] = [];
   private snapshot: Uint8Array | null = null;
-  /** Full-restore mode: the byte ranges copied back (all memory but the free top of the pre-grown heap). */
-  private restoreRanges: Array<[number, number]> = [];
+  /** Full-restore mode: every byte range of memory, and whether it is copied back or (all zero) cleared. */
+  private restoreRanges: Array<{ from: number; to: number; zero: boolean }> = [];
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -137,6 +143,10 @@ class InstanceRun {
     try {
       this.instance = new WebAssembly.Instance(this.module, this.host.imports());
       this.memory = this.instance.exports.memory as WebAssembly.Memory;
+      if (this.cfg.dirtyTracking) {
+        this.map = new Uint8Array((this.instance.exports[DIRTY_EXPORT] as WebAssembly.Memory).buffer, 0, MAP_BYTES);
+      }
+      this.stackPointer = this.instance.exports[STACK_POINTER_EXPORT] as WebAssembly.Global;
       this.host.bind(this.memory);
       (this.instance.exports._start as () => void)();
       return endWith({ s: "crash", e: "the driver exited" });
@@ -162,38 +172,41 @@ class InstanceRun {
     return { s: "crash", e: `host error: ${e instanceof Error ? e.message : String(e)}` };
   }
 
+  /** The host wrote guest memory [ptr, ptr + len): mark its pages, as an instrumented store would. */
   private mark(ptr: number, len: number): void {
-    if (this.phase === "register" || len === 0) return;
-    const map = new Uint8Array(this.memory.buffer, this.mapBase, this.mapLen);
-    for (let p = ptr >>> PAGE_SHIFT; p <= (ptr + len - 1) >>> PAGE_SHIFT; p++) map[p] = 1;
+    if (len === 0) return;
+    this.map!.fill(1, ptr >>> PAGE_SHIFT, ((ptr + len - 1) >>> PAGE_SHIFT) + 1);
   }
 
+  /** fd 1 / fd 2 (`bytes` is a view of guest memory). Counted before anything is copied: past the output cap
+   * nothing more is copied, so a program writing 100 MiB at a time costs the host a comparison per call. */
   private write(fd: 1 | 2, bytes: Uint8Array): void {
     if (this.phase !== "serving") {
-      if (fd === 2) this.stderr.push(bytes);
+      if (fd === 2) this.keepStderr(bytes);
       return;
     }
-    this.outputCount += bytes.length;
+    this.outputCount = Math.min(this.outputCount + bytes.length, this.cfg.outputBytes + 1);
     if (this.outputCount > this.cfg.outputBytes) this.outputExceeded = true;
-    if (fd === 1) this.reply = bytes;
+    else if (fd === 1) this.reply = bytes.slice();
+  }
+
+  /** Boot diagnostics (a driver that fails to start): only the last STDERR_TAIL bytes are kept. */
+  private keepStderr(bytes: Uint8Array): void {
+    this.stderr.push(bytes.slice(-STDERR_TAIL));
+    let kept = this.stderr.reduce((n, b) => n + b.length, 0);
+    while (kept - this.stderr[0]!.length >= STDERR_TAIL) kept -= this.stderr.shift()!.length;
   }
 
   private read(iovs: Array<{ ptr: number; len: number }>): number {
-    if (this.phase === "register") return this.register(iovs[0]!);
     if (this.pending && this.pendingOff < this.pending.length) return this.deliver(iovs);
     const first = iovs[0];
-    const isBoundary = first !== undefined && first.len === 4 && (this.headerPtr < 0 || first.ptr === this.headerPtr);
+    // A program can call the driver's own `_READ(_HDRV)`; from inside a program that read runs deeper in the C
+    // stack than the serving loop's, so it is told end of file instead of ending its request early.
+    const isBoundary = first !== undefined && first.len === 4 &&
+      (this.headerPtr < 0 || (first.ptr === this.headerPtr && this.stackPointer.value === this.boundaryStack));
     if (!isBoundary) return 0; // a program reading stdin sees end of file
     this.boundary(first.ptr);
     return this.deliver(iovs);
-  }
-
-  private register(iov: { ptr: number; len: number }): number {
-    this.mapBase = iov.ptr;
-    this.mapLen = iov.len;
-    if (this.cfg.dirtyTracking) (this.instance.exports[DIRTY_EXPORT] as WebAssembly.Global).value = iov.ptr;
-    this.phase = "boot";
-    return 0;
   }
 
   private deliver(iovs: Array<{ ptr: number; len: number }>): number {
@@ -224,6 +237,7 @@ class InstanceRun {
     if (this.phase === "boot") {
       this.phase = "serving";
       this.headerPtr = headerPtr;
+      this.boundaryStack = this.stackPointer.value as number;
       if (this.cfg.pristine) this.takeSnapshot();
       this.servedBoundary = true;
       this.io.ready(performance.now() - this.bootStart);
@@ -276,11 +290,11 @@ class InstanceRun {
   }
 
   private takeSnapshot(): void {
-    if (this.cfg.dirtyTracking) new Uint8Array(this.memory.buffer, this.mapBase, this.mapLen).fill(0);
+    this.map?.fill(0);
     this.snapshot = new Uint8Array(this.memory.buffer).slice();
     if (this.cfg.dirtyTracking) return;
-    // Without a dirty map, skip the longest all-zero run of pages: the freed pre-grown heap (dlmalloc's top chunk,
-    // whose contents nothing reads; calloc clears what it hands out). The rest is copied back every time.
+    // Without a dirty map every byte goes back every time. The longest all-zero run of pages (the freed pre-grown
+    // heap, dlmalloc's top chunk) is cleared rather than copied: the same bytes, at memset instead of memcpy cost.
     const snap = this.snapshot;
     const pages = snap.length >>> PAGE_SHIFT;
     const zero = (p: number) => {
@@ -299,20 +313,24 @@ class InstanceRun {
       if (q - p > best[1] - best[0]) best = [p, q];
       p = q;
     }
-    this.restoreRanges = [[0, best[0] * PAGE], [best[1] * PAGE, snap.length]];
+    this.restoreRanges = [
+      { from: 0, to: best[0] * PAGE, zero: false },
+      { from: best[0] * PAGE, to: best[1] * PAGE, zero: true },
+      { from: best[1] * PAGE, to: snap.length, zero: false },
+    ];
   }
 
   private restore(): void {
     const snap = this.snapshot!;
     const mem = new Uint8Array(this.memory.buffer);
-    if (!this.cfg.dirtyTracking) {
-      for (const [a, b] of this.restoreRanges) mem.set(snap.subarray(a, b), a);
+    if (!this.map) {
+      for (const { from, to, zero } of this.restoreRanges) {
+        if (zero) mem.fill(0, from, to);
+        else mem.set(snap.subarray(from, to), from);
+      }
     } else {
       const pages = snap.length >>> PAGE_SHIFT;
-      // Copy the marks out first: the map lives in guest memory, and restoring its own pages would erase them.
-      const live = new Uint8Array(this.memory.buffer, this.mapBase, Math.min(pages + 1, this.mapLen));
-      const map = live.slice();
-      live.fill(0);
+      const map = this.map;
       // A store is at most 8 bytes and marks the page it starts in, so one that straddles into an unmarked page
       // wrote at most its first 7 bytes: after each run of marked pages, restore 8 bytes of the next page too.
       let p = 0;
@@ -326,20 +344,18 @@ class InstanceRun {
         mem.set(snap.subarray(p * PAGE, Math.min(q * PAGE + 8, snap.length)), p * PAGE);
         p = q;
       }
+      // Marks past the snapshot's end come from stores that trapped (memory never grows while serving: growth
+      // recycles the instance), so clearing the snapshot's pages clears every mark.
+      map.fill(0, 0, pages + 1);
     }
     if (this.cfg.verifyRestore) this.verify(mem, snap);
   }
 
-  /** Byte-exact check of the restore (tests): everything but the dirty map itself equals the snapshot. */
+  /** Byte-exact check of the restore (tests): every byte of memory equals the snapshot. */
   private verify(mem: Uint8Array, snap: Uint8Array): void {
-    const ranges: Array<[number, number]> = this.cfg.dirtyTracking
-      ? [[0, this.mapBase], [this.mapBase + this.mapLen, snap.length]]
-      : this.restoreRanges;
-    for (const [a, b] of ranges) {
-      if (Buffer.compare(mem.subarray(a, b), snap.subarray(a, b)) === 0) continue;
-      let i = a;
-      while (mem[i] === snap[i]) i++;
-      throw new Error(`restore mismatch at byte ${i} (page ${i >>> PAGE_SHIFT})`);
-    }
+    if (mem.length === snap.length && Buffer.compare(mem, snap) === 0) return;
+    let i = 0;
+    while (i < snap.length && mem[i] === snap[i]) i++;
+    throw new Error(`restore mismatch at byte ${i} (page ${i >>> PAGE_SHIFT})`);
   }
 }

@@ -59,6 +59,7 @@ export function compilePython(memoryMiB: number, dirtyTracking: boolean): Compil
     maxPages,
     fuel: { importModule: "wasi_snapshot_preview1", importName: "sched_yield", quantum: FUEL_QUANTUM },
     dirty: dirtyTracking,
+    exportStackPointer: true,
   });
   const module = new WebAssembly.Module(wasm);
   const compiled = { module, maxPages, dirtyTracking, stats, prepareMs: performance.now() - t0 };

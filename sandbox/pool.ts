@@ -46,6 +46,20 @@ interface Slot {
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url).href;
 
+/** The longest delay setTimeout honours (a longer one fires at once) and the largest value of the channel's Int32
+ * deadline slot. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The deadline a request really gets: whole milliseconds, at least 1, and small enough that neither the channel's
+ * Int32 slot nor the watchdog's timer (deadline + grace) overflows — an overflow would read as an instant timeout.
+ * A deadline longer than ~24 days is clamped; anything that is not a positive number is a caller bug.
+ */
+export function requestDeadline(timeoutMs: number, graceMs: number): number {
+  if (!(timeoutMs > 0)) throw new RangeError(`sandbox: a request deadline must be a positive number of ms, got ${timeoutMs}`);
+  return Math.min(Math.ceil(timeoutMs), MAX_TIMER_MS - graceMs);
+}
+
 export class Pool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
@@ -87,7 +101,7 @@ export class Pool {
     if (this.closed) return Promise.reject(new Error("sandbox: executor is closed"));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      this.queue.push({ body, timeoutMs, resolve, reject });
+      this.queue.push({ body, timeoutMs: requestDeadline(timeoutMs, this.cfg.graceMs), resolve, reject });
       this.pump();
     });
   }

@@ -6,7 +6,7 @@
 //   random_get                        xorshift128+ from a seed, reset per request (deterministic)
 //   poll_oneoff                       every subscription fires at once and advances the virtual clock (sleep is free)
 //   fd_read (fd 0)                    the embedder's `read` callback (the request channel); other fds: EBADF
-//   fd_write (fd 1, 2)                the embedder's `write` callback (captured, capped there); other fds: EBADF
+//   fd_write (fd 1, 2)                the embedder's `write` callback (counted, capped there); other fds: EBADF
 //   fd_fdstat_get / fd_filestat_get   fds 0-2 are character devices with SEEK|TELL rights, so isatty() is false
 //   fd_seek / fd_tell                 ESPIPE on fds 0-2
 //   fd_close                          no-op on fds 0-2
@@ -14,11 +14,21 @@
 //   sched_yield                       the fuel tick (see wasm-rewrite.ts): calls `tick`, which may throw Deadline
 //   proc_exit                         throws ProcExit (the instance is then discarded)
 //   path_* (open, stat, mkdir, …)     ENOTCAPABLE        sock_*   ENOTSUP        every other fd_*   EBADF
-// Every guest-memory write the host makes goes through `mark` so dirty-page restore sees it.
+// Every guest-memory write the host makes goes through `mark` so dirty-page restore sees it. Every import whose work
+// grows with a guest-chosen size (fd_write, fd_read, random_get, poll_oneoff) checks the deadline (`tick`) before it
+// starts and between chunks, refuses more than IOV_MAX buffers or subscriptions, and refuses ranges outside memory
+// (EFAULT) — so no single host call outlasts the deadline by more than one chunk, and none copies guest memory
+// that the embedder did not ask for (`write` receives a view, and copies only what it keeps).
 
 export const VIRTUAL_EPOCH_NS = 1_700_000_000_000_000_000n;
 
-const ERRNO = { SUCCESS: 0, BADF: 8, INVAL: 28, NOSYS: 52, NOTSUP: 58, SPIPE: 70, NOTCAPABLE: 76 } as const;
+const ERRNO = { SUCCESS: 0, BADF: 8, FAULT: 21, INVAL: 28, NOSYS: 52, NOTSUP: 58, SPIPE: 70, NOTCAPABLE: 76 } as const;
+/** Most iovecs per fd_read/fd_write and subscriptions per poll_oneoff (POSIX IOV_MAX on WASI: 1024). */
+export const IOV_MAX = 1024;
+/** random_get fills this many bytes between two deadline checks. */
+const RANDOM_CHUNK = 64 * 1024;
+/** Largest byte count one read or write may move: the result must fit the guest's ssize_t. */
+const SSIZE_MAX = 2 ** 31 - 1;
 const FILETYPE_CHARACTER_DEVICE = 2;
 const RIGHTS_STDIO = (1n << 1n) | (1n << 2n) | (1n << 5n) | (1n << 6n); // read, seek, tell, write
 
@@ -34,9 +44,9 @@ export interface WasiHostOptions {
   env: Record<string, string>;
   /** fd 0 read: fill `iovs` (guest addresses and lengths), return the byte count. May block. */
   read: (iovs: Array<{ ptr: number; len: number }>) => number;
-  /** fd 1 / fd 2 write: the bytes, copied out of guest memory. */
+  /** fd 1 / fd 2 write: a view of guest memory, valid only during the call (copy what you keep). */
   write: (fd: 1 | 2, bytes: Uint8Array) => void;
-  /** The fuel tick; throw to abandon the instance (deadline). */
+  /** The fuel tick and the deadline check of long host calls; throw to abandon the instance (deadline). */
   tick: () => void;
   /** Called for every guest-memory range the host writes. */
   mark?: (ptr: number, len: number) => void;
@@ -86,13 +96,25 @@ export class WasiHost {
     this.opts.mark?.(ptr, 8);
   }
 
-  private iovs(ptr: number, count: number): Array<{ ptr: number; len: number }> {
+  /** Whether [ptr, ptr + len) lies inside guest memory (both already unsigned: wasm passes i32 as signed). */
+  private inMemory(ptr: number, len: number): boolean {
+    return ptr >= 0 && len >= 0 && ptr + len <= this.memory!.buffer.byteLength;
+  }
+
+  /** The iovec array at `ptr`, or the errno that refuses it: too many, outside memory, or more than SSIZE_MAX bytes. */
+  private iovs(ptr: number, count: number): Array<{ ptr: number; len: number }> | number {
+    if (count > IOV_MAX) return ERRNO.INVAL;
+    if (!this.inMemory(ptr, 8 * count)) return ERRNO.FAULT;
     const dv = this.view();
     const out: Array<{ ptr: number; len: number }> = [];
+    let total = 0;
     for (let i = 0; i < count; i++) {
-      out.push({ ptr: dv.getUint32(ptr + 8 * i, true), len: dv.getUint32(ptr + 8 * i + 4, true) });
+      const iov = { ptr: dv.getUint32(ptr + 8 * i, true), len: dv.getUint32(ptr + 8 * i + 4, true) };
+      if (!this.inMemory(iov.ptr, iov.len)) return ERRNO.FAULT;
+      total += iov.len;
+      out.push(iov);
     }
-    return out;
+    return total > SSIZE_MAX ? ERRNO.INVAL : out;
   }
 
   private nextRandom(): bigint {
@@ -144,15 +166,25 @@ export class WasiHost {
         return ERRNO.SUCCESS;
       },
       random_get: (ptr: number, len: number) => {
+        ptr >>>= 0;
+        len >>>= 0;
+        if (!this.inMemory(ptr, len)) return ERRNO.FAULT;
         const mem = this.bytes();
+        this.opts.mark?.(ptr, len);
         for (let i = 0; i < len; i += 8) {
+          if (i % RANDOM_CHUNK === 0) this.opts.tick();
           let r = this.nextRandom();
           for (let j = i; j < Math.min(i + 8, len); j++, r >>= 8n) mem[ptr + j] = Number(r & 0xffn);
         }
-        this.opts.mark?.(ptr, len);
         return ERRNO.SUCCESS;
       },
       poll_oneoff: (inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) => {
+        [inPtr, outPtr, nsubs, neventsPtr] = [inPtr >>> 0, outPtr >>> 0, nsubs >>> 0, neventsPtr >>> 0];
+        this.opts.tick();
+        if (nsubs > IOV_MAX) return ERRNO.INVAL;
+        if (!this.inMemory(inPtr, 48 * nsubs) || !this.inMemory(outPtr, 32 * nsubs) || !this.inMemory(neventsPtr, 4)) {
+          return ERRNO.FAULT;
+        }
         const dv = this.view();
         for (let i = 0; i < nsubs; i++) {
           const sub = inPtr + 48 * i;
@@ -180,16 +212,25 @@ export class WasiHost {
       },
       fd_read: (fd: number, iovs: number, count: number, nreadPtr: number) => {
         if (fd !== 0) return ERRNO.BADF;
-        const n = this.opts.read(this.iovs(iovs, count));
+        const list = this.iovs(iovs >>> 0, count >>> 0);
+        nreadPtr >>>= 0;
+        if (typeof list === "number") return list;
+        if (!this.inMemory(nreadPtr, 4)) return ERRNO.FAULT;
+        const n = this.opts.read(list);
         this.writeU32(nreadPtr, n);
         return ERRNO.SUCCESS;
       },
       fd_write: (fd: number, iovs: number, count: number, nwrittenPtr: number) => {
         if (fd !== 1 && fd !== 2) return ERRNO.BADF;
+        this.opts.tick();
+        const list = this.iovs(iovs >>> 0, count >>> 0);
+        nwrittenPtr >>>= 0;
+        if (typeof list === "number") return list;
+        if (!this.inMemory(nwrittenPtr, 4)) return ERRNO.FAULT;
         const mem = this.bytes();
         let total = 0;
-        for (const { ptr, len } of this.iovs(iovs, count)) {
-          this.opts.write(fd, mem.slice(ptr, ptr + len));
+        for (const { ptr, len } of list) {
+          this.opts.write(fd, mem.subarray(ptr, ptr + len));
           total += len;
         }
         this.writeU32(nwrittenPtr, total);

@@ -3,10 +3,14 @@
 //   fuel:  after every `loop` header, `fuel--; if (fuel == 0) { fuel = QUANTUM; call tick; drop }`, where `tick` is an
 //          existing () -> i32 import (so no function index shifts) — the host's deadline check runs inside any loop,
 //          including C-level ones (`sum(range(10**15))`, regex backtracking) that never return to Python;
-//   dirty: before every store (and memory.copy/fill), mark the written 4 KiB page in a byte map that lives in linear
-//          memory at an address held in a new exported global, so the host restores only the pages a program wrote.
+//   dirty: before every store, memory.fill, memory.copy and memory.init, mark the written 4 KiB pages in a byte map
+//          held in a SECOND linear memory (multi-memory) that only this instrumentation addresses: the module's own
+//          loads and stores all name memory 0, and guest code can only run the module's existing instructions, so
+//          no guest-reachable byte decides which pages the host restores. The host reads, clears and (for its own
+//          writes into memory 0) sets marks through the exported map memory.
 // Only the MVP + mutable-globals + sign-ext + saturating-trunc + bulk-memory opcodes are decoded; anything else
-// (SIMD, threads) is a clear error instead of a silently wrong rewrite.
+// (SIMD, threads/atomics, a module that already uses several memories) is a clear error instead of a silently wrong
+// rewrite — so no store-like opcode can slip past the marks.
 
 /** What to do to the module. `fuelImport` names the () -> i32 import that becomes the fuel tick. */
 export interface RewriteOptions {
@@ -14,19 +18,29 @@ export interface RewriteOptions {
   /** Maximum linear memory in 64 KiB pages; sets the memory section's max. */
   maxPages?: number;
   fuel?: { importModule: string; importName: string; quantum: number };
-  /** Mark written pages in a byte map; exports the map's base address as the mutable i32 global `dirtyMapBase`. */
+  /** Mark written pages in a byte map: a second memory exported as `dirtyMap` (one byte per 4 KiB page of memory 0). */
   dirty?: boolean;
+  /** Export the shadow-stack pointer (wasi-sdk's `__stack_pointer`: the module's first global, a mutable i32) as
+   * `stackPointer`, so the host can tell the driver's own request-boundary read from a program's copy of it. */
+  exportStackPointer?: boolean;
 }
 
 export interface RewriteStats {
   loops: number;
   stores: number;
+  /** memory.fill / memory.copy / memory.init instructions marked (python.wasm has none). */
+  bulk: number;
   functions: number;
   strippedBytes: number;
 }
 
 export const PAGE_SHIFT = 12; // dirty-tracking page: 4 KiB
-export const DIRTY_EXPORT = "dirtyMapBase";
+export const DIRTY_EXPORT = "dirtyMap";
+export const STACK_POINTER_EXPORT = "stackPointer";
+/** The map memory: one byte per page of the whole 4 GiB wasm32 address space (2^20 bytes = 16 wasm pages), so a
+ * mark never falls outside it whatever address a store computes. */
+export const MAP_BYTES = 2 ** (32 - PAGE_SHIFT);
+const MAP_WASM_PAGES = MAP_BYTES / 65536;
 
 // ---- LEB128 -------------------------------------------------------------------------------------------------
 
@@ -184,6 +198,16 @@ export function capMemory(body: Uint8Array, maxPages: number): Uint8Array {
   return Uint8Array.from([1, 0x01, ...encodeU32(min), ...encodeU32(maxPages)]);
 }
 
+/** The memory section with one more memory of `pages` pages (min = max: it never grows). */
+function appendMemory(body: Uint8Array, pages: number): Uint8Array {
+  const [count, p0] = readU32(body, 0);
+  return concat([
+    Uint8Array.from(encodeU32(count + 1)),
+    body.subarray(p0),
+    Uint8Array.from([0x01, ...encodeU32(pages), ...encodeU32(pages)]),
+  ]);
+}
+
 function countGlobals(body: Uint8Array | undefined): number {
   return body ? readU32(body, 0)[0] : 0;
 }
@@ -254,8 +278,13 @@ function skipInstruction(b: Uint8Array, pos: number): number {
     const [n, p] = readU32(b, pos);
     return p + n;
   }
-  if (op >= 0x28 && op <= 0x3e) return skipLeb(b, skipLeb(b, pos)); // memarg
-  if (op === 0x3f || op === 0x40) return skipLeb(b, pos);
+  if (op >= 0x28 && op <= 0x3e) {
+    // memarg; alignment bit 6 would announce a memory index (multi-memory): a module that already addresses other
+    // memories could reach the map, so it is refused
+    if (b[pos]! & 0x40) throw new Error(`wasm: memory index in a memarg at ${pos - 1} (multi-memory input)`);
+    return skipLeb(b, skipLeb(b, pos));
+  }
+  if (op === 0x3f || op === 0x40) return memoryZero(b, pos, 1); // memory.size / memory.grow
   if (op === Op.I32Const || op === Op.I64Const) return skipLeb(b, pos);
   if (op === Op.F32Const) return pos + 4;
   if (op === Op.F64Const) return pos + 8;
@@ -263,10 +292,11 @@ function skipInstruction(b: Uint8Array, pos: number): number {
   if (op === Op.Prefix) {
     const [sub, p] = readU32(b, pos);
     if (sub <= 7) return p;
-    if (sub === 8) return skipLeb(b, skipLeb(b, p));
+    if (sub === 8) return memoryZero(b, skipLeb(b, p), 1); // memory.init data memory
     if (sub === 9 || sub === 13 || (sub >= 15 && sub <= 17)) return skipLeb(b, p);
-    if (sub === 10 || sub === 12 || sub === 14) return skipLeb(b, skipLeb(b, p));
-    if (sub === 11) return skipLeb(b, p);
+    if (sub === 10) return memoryZero(b, p, 2); // memory.copy dst src
+    if (sub === 12 || sub === 14) return skipLeb(b, skipLeb(b, p));
+    if (sub === 11) return memoryZero(b, p, 1); // memory.fill mem
     throw new Error(`wasm: unsupported 0xfc opcode ${sub}`);
   }
   const noImmediate =
@@ -276,16 +306,28 @@ function skipInstruction(b: Uint8Array, pos: number): number {
   throw new Error(`wasm: unsupported opcode 0x${op.toString(16)} at ${pos - 1}`);
 }
 
+/** Position after `n` memory-index immediates, each of which must name memory 0 (see the memarg check). */
+function memoryZero(b: Uint8Array, pos: number, n: number): number {
+  for (let i = 0; i < n; i++) {
+    if (b[pos] !== 0x00) throw new Error(`wasm: memory instruction on memory ${b[pos]} at ${pos} (multi-memory input)`);
+    pos++;
+  }
+  return pos;
+}
+
 interface BodyContext {
   fuelGlobal: number; // -1: no fuel
   tickFunc: number;
   quantum: number;
-  dirtyGlobal: number; // -1: no dirty tracking
+  mapMemory: number; // -1: no dirty tracking
 }
 
-// Scratch locals appended to every body when dirty tracking is on: the store address, then one per value type.
-const SCRATCH_TYPES = [0x7f, 0x7f, 0x7e, 0x7d, 0x7c] as const; // addr, i32, i64, f32, f64
+// Scratch locals appended to every body when dirty tracking is on: the store address, one per value type, and the
+// middle operand of a bulk-memory op.
+const SCRATCH_TYPES = [0x7f, 0x7f, 0x7e, 0x7d, 0x7c, 0x7f] as const; // addr, i32, i64, f32, f64, bulk middle
 const SCRATCH_FOR_VALTYPE: Record<number, number> = { 0x7f: 1, 0x7e: 2, 0x7d: 3, 0x7c: 4 };
+const SCRATCH_BULK_MIDDLE = 5;
+const BULK_MEMORY_OPS = new Set([8, 10, 11]); // 0xfc memory.init, memory.copy, memory.fill: stack [dst, x, len]
 
 function fuelCode(ctx: BodyContext): number[] {
   const g = encodeU32(ctx.fuelGlobal);
@@ -298,17 +340,39 @@ function fuelCode(ctx: BodyContext): number[] {
   ];
 }
 
-/** Stack [addr, value] -> same stack, with map[(addr + offset) >> 12] = 1 done on the way. */
+/** i32.store8 / memory.fill immediates addressing the map memory. */
+const mapStore8 = (ctx: BodyContext) => [0x3a, 0x40, ...encodeU32(ctx.mapMemory), 0x00]; // align 0 | memidx flag, offset 0
+const mapFill = (ctx: BodyContext) => [Op.Prefix, 0x0b, ...encodeU32(ctx.mapMemory)];
+
+/** Stack [addr, value] -> same stack, with map[(addr + offset) >> 12] = 1 done on the way. The sum wraps in i32 as
+ * the store's own 33-bit effective address does not, but such a store traps anyway, whatever was marked. */
 function markCode(ctx: BodyContext, scratch: number, valtype: number, offset: number): number[] {
   const addr = encodeU32(scratch);
   const value = encodeU32(scratch + SCRATCH_FOR_VALTYPE[valtype]!);
-  const effective = [0x20, ...addr, ...(offset ? [0x41, ...encodeS32(offset | 0), 0x6a] : [])];
   return [
     0x21, ...value, // local.set value
     0x22, ...addr, // local.tee addr (stays on the stack for the original store)
-    0x23, ...encodeU32(ctx.dirtyGlobal), ...effective, 0x41, PAGE_SHIFT, 0x76, 0x6a, // base + (ea >> 12)
-    0x41, 0x01, 0x3a, 0x00, 0x00, // i32.store8 1
+    0x20, ...addr, ...(offset ? [0x41, ...encodeS32(offset | 0), 0x6a] : []), 0x41, PAGE_SHIFT, 0x76, // ea >> 12
+    0x41, 0x01, ...mapStore8(ctx), // map[ea >> 12] = 1
     0x20, ...value, // local.get value
+  ];
+}
+
+/** Stack [dst, x, len] -> same stack, with map[dst >> 12 .. (dst + len - 1) >> 12] = 1 (one memory.fill of the map;
+ * the end is computed in i64 so it cannot wrap; len 0 may mark one page, which only costs a page copy). */
+function markRangeCode(ctx: BodyContext, scratch: number): number[] {
+  const addr = encodeU32(scratch);
+  const len = encodeU32(scratch + 1);
+  const middle = encodeU32(scratch + SCRATCH_BULK_MIDDLE);
+  const firstPage = [0x20, ...addr, 0x41, PAGE_SHIFT, 0x76];
+  return [
+    0x21, ...len, 0x21, ...middle, 0x22, ...addr, // stash len and x; dst stays on the stack
+    ...firstPage, // fill destination: dst >> 12
+    0x41, 0x01, // fill value
+    0x20, ...addr, 0xad, 0x20, ...len, 0xad, 0x7c, 0x42, ...encodeS32((1 << PAGE_SHIFT) - 1), 0x7c, // u64 dst + len + 4095
+    0x42, PAGE_SHIFT, 0x88, 0xa7, ...firstPage, 0x6b, // (... >> 12) - (dst >> 12) = pages touched
+    ...mapFill(ctx),
+    0x20, ...middle, 0x20, ...len,
   ];
 }
 
@@ -323,7 +387,7 @@ function rewriteBody(body: Uint8Array, nParams: number, ctx: BodyContext, stats:
     pos = p + 1;
   }
   const localsEnd = pos;
-  const dirty = ctx.dirtyGlobal >= 0;
+  const dirty = ctx.mapMemory >= 0;
   const scratch = nLocals;
   const chunks: Uint8Array[] = [];
   let copyFrom = localsEnd;
@@ -340,9 +404,10 @@ function rewriteBody(body: Uint8Array, nParams: number, ctx: BodyContext, stats:
       chunks.push(body.subarray(copyFrom, pos), Uint8Array.from(markCode(ctx, scratch, STORE_VALTYPE[op]!, offset)));
       copyFrom = pos;
       stats.stores++;
-    } else if (dirty && op === Op.Prefix) {
-      const [sub] = readU32(body, pos + 1);
-      if (sub === 8 || sub === 10 || sub === 11) throw new Error("wasm: dirty tracking does not support bulk memory");
+    } else if (dirty && op === Op.Prefix && BULK_MEMORY_OPS.has(readU32(body, pos + 1)[0])) {
+      chunks.push(body.subarray(copyFrom, pos), Uint8Array.from(markRangeCode(ctx, scratch)));
+      copyFrom = pos;
+      stats.bulk++;
     }
     pos = next;
   }
@@ -356,7 +421,7 @@ function rewriteBody(body: Uint8Array, nParams: number, ctx: BodyContext, stats:
 
 /** Rewrites a whole module; returns the new bytes and what was instrumented. */
 export function rewriteModule(wasm: Uint8Array, opts: RewriteOptions): { wasm: Uint8Array; stats: RewriteStats } {
-  const stats: RewriteStats = { loops: 0, stores: 0, functions: 0, strippedBytes: 0 };
+  const stats: RewriteStats = { loops: 0, stores: 0, bulk: 0, functions: 0, strippedBytes: 0 };
   let sections = parseSections(wasm);
   if (opts.stripCustom) {
     for (const s of sections) if (s.id === 0) stats.strippedBytes += s.body.length;
@@ -369,14 +434,15 @@ export function rewriteModule(wasm: Uint8Array, opts: RewriteOptions): { wasm: U
     else throw new Error(`wasm: no section ${id}`);
   };
   if (opts.maxPages !== undefined) replace(5, capMemory(find(5)!.body, opts.maxPages));
+  if (opts.exportStackPointer) replace(7, exportStackPointer(sections));
   if (!opts.fuel && !opts.dirty) return { wasm: assemble(sections), stats };
 
   const imports = parseImports(find(2)?.body ?? new Uint8Array([0]));
   const funcImports = imports.filter((i) => i.kind === 0);
   const importedGlobals = imports.filter((i) => i.kind === 3).length;
   const types = parseTypes(find(1)!.body);
-  let nextGlobal = importedGlobals + countGlobals(find(6)?.body);
-  const ctx: BodyContext = { fuelGlobal: -1, tickFunc: -1, quantum: 0, dirtyGlobal: -1 };
+  const fuelGlobal = importedGlobals + countGlobals(find(6)?.body);
+  const ctx: BodyContext = { fuelGlobal: -1, tickFunc: -1, quantum: 0, mapMemory: -1 };
   if (opts.fuel) {
     const { importModule, importName, quantum } = opts.fuel;
     const tick = funcImports.findIndex((i) => i.module === importModule && i.name === importName);
@@ -385,13 +451,16 @@ export function rewriteModule(wasm: Uint8Array, opts: RewriteOptions): { wasm: U
     if (params.length !== 0 || results.length !== 1 || results[0] !== 0x7f) {
       throw new Error(`wasm: fuel tick ${importName} must have type () -> i32`);
     }
-    Object.assign(ctx, { fuelGlobal: nextGlobal++, tickFunc: tick, quantum });
+    Object.assign(ctx, { fuelGlobal, tickFunc: tick, quantum });
     ensureSection(sections, 6).body = appendGlobal(find(6)?.body, quantum);
   }
   if (opts.dirty) {
-    ctx.dirtyGlobal = nextGlobal++;
-    ensureSection(sections, 6).body = appendGlobal(find(6)!.body, 0);
-    replace(7, appendExport(find(7)!.body, DIRTY_EXPORT, 3, ctx.dirtyGlobal));
+    if (imports.some((i) => i.kind === 2)) throw new Error("wasm: dirty tracking needs a module that defines its memory");
+    const memories = find(5)!.body;
+    if (readU32(memories, 0)[0] !== 1) throw new Error("wasm: dirty tracking needs exactly one memory");
+    ctx.mapMemory = 1;
+    replace(5, appendMemory(memories, MAP_WASM_PAGES));
+    replace(7, appendExport(find(7)!.body, DIRTY_EXPORT, 2, ctx.mapMemory));
   }
   // function section: type index per defined function
   const funcTypes: number[] = [];
@@ -419,6 +488,18 @@ export function rewriteModule(wasm: Uint8Array, opts: RewriteOptions): { wasm: U
   stats.functions = n;
   replace(10, concat(parts));
   return { wasm: assemble(sections), stats };
+}
+
+/** The export section plus global 0 as STACK_POINTER_EXPORT, after checking that global 0 looks like wasi-sdk's
+ * `__stack_pointer` (defined, not imported; a mutable i32). */
+function exportStackPointer(sections: Section[]): Uint8Array {
+  const imports = sections.find((s) => s.id === 2);
+  if (imports && parseImports(imports.body).some((i) => i.kind === 3)) throw new Error("wasm: global 0 is imported");
+  const globals = sections.find((s) => s.id === 6)?.body;
+  if (!globals || readU32(globals, 0)[0] === 0) throw new Error("wasm: no global to export as the stack pointer");
+  const at = readU32(globals, 0)[1];
+  if (globals[at] !== 0x7f || globals[at + 1] !== 0x01) throw new Error("wasm: global 0 is not a mutable i32");
+  return appendExport(sections.find((s) => s.id === 7)!.body, STACK_POINTER_EXPORT, 3, 0);
 }
 
 /** The section with `id`, inserted in canonical order when missing. */
