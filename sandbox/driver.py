@@ -261,8 +261,7 @@ def _op_call(req, _decode=_decode, _loads=marshal.loads, _a2b=binascii.a2b_base6
     first = _f(g)(*args, **kwargs)
     if _COMPAT:
         args, kwargs = _decode(payload)
-        second = _f(g)(*args, **kwargs)
-        same = not _bool(first != second)
+        same = not _bool(first != _f(g)(*args, **kwargs))  # the second result is a temporary, as in the reference
         shown = _truncate(_text(_repr(first)))
         return 'ok', shown, same, None, _value(first, shown)
     shown = _checked_repr(first)
