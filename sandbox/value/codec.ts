@@ -214,7 +214,12 @@ function decodeUtf8(b: Uint8Array, end: number): string {
       break;
     }
   }
-  if (ascii) return b.length <= 8192 ? String.fromCharCode(...b) : chunked(b);
+  if (ascii) {
+    if (b.length > 64) return b.length <= 8192 ? String.fromCharCode(...b) : chunked(b);
+    let s = "";
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    return s;
+  }
   const units: number[] = [];
   let lastLone = false; // the previous code point was a lone high surrogate
   for (let i = 0; i < b.length; ) {
@@ -271,7 +276,7 @@ export function encodeValue(value: PyValue): Uint8Array {
 }
 
 class Writer {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(64);
   private view = new DataView(this.buf.buffer);
   private len = 0;
   private values = 0;

@@ -6,8 +6,8 @@ import type { PyValue } from "./types.ts";
 
 /** Python's `a == b`. */
 export function pyEqual(a: PyValue, b: PyValue): boolean {
+  if (a === null || b === null) return a === b;
   if (a === b && typeof a !== "object") return true; // equal primitives (nan !== nan already)
-  if (a === null || b === null) return false;
   const ta = typeof a;
   const tb = typeof b;
   if (ta === "string" || tb === "string") return false; // unequal strings, or str against anything else

@@ -24,7 +24,34 @@ const NUMBER =
   /(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.)(?:[eE][+-]?\d(?:_?\d)*)?[jJ]?|\d(?:_?\d)*[eE][+-]?\d(?:_?\d)*[jJ]?|\d(?:_?\d)*[jJ]|0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|[1-9](?:_?\d)*|0(?:_?0)*/y;
 const NAME = /[\p{ID_Start}_][\p{ID_Continue}\u00b7\u0387\u1369-\u1371\u19da]*/uy;
 const STRING_PREFIX = /(?:[rR][bBfF]?|[bBfF][rR]?|[uU])?(?='|")/y;
-const OPS = ["**", "...", ":=", "(", ")", "[", "]", "{", "}", ",", ":", "+", "-", "=", "*", "."];
+const OP_CHARS = "()[]{},:+-=*.";
+
+/** The operator starting with `c` at `pos`: the three two- and three-character ones, or `c` itself. */
+function operatorAt(src: string, pos: number, c: string): string {
+  if (c === "*" && src[pos + 1] === "*") return "**";
+  if (c === ":" && src[pos + 1] === "=") return ":=";
+  if (c === "." && src.startsWith("...", pos)) return "...";
+  return c;
+}
+const PREFIX_LETTERS = "rRbBuUfF";
+const ID_CONTINUE = /[\p{ID_Continue}]/u;
+
+function stringPrefix(src: string, pos: number): RegExpExecArray | null {
+  STRING_PREFIX.lastIndex = pos;
+  return STRING_PREFIX.exec(src);
+}
+
+function nameAt(src: string, pos: number): RegExpExecArray | null {
+  NAME.lastIndex = pos;
+  return NAME.exec(src);
+}
+
+/** A character that can continue a name (ASCII fast path; beyond it, Unicode ID_Continue). */
+function isNameChar(src: string, pos: number): boolean {
+  const c = src.charCodeAt(pos);
+  if (c < 0x80) return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+  return ID_CONTINUE.test(String.fromCodePoint(src.codePointAt(pos)!));
+}
 const OTHER_OPS = "%&|^~<>!/@;";
 const MAX_PARENS = 200; // CPython's MAXLEVEL: "too many nested parentheses"
 
@@ -51,7 +78,8 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
   const push = (tok: Token): void => {
     if (ended) fail(tok.at, "a second logical line");
     // the first token's line may not be indented (a form feed resets the column, as in CPython)
-    if (tokens.length === 0 && !inParens && /[ \t]$/.test(src.slice(lineBegin, tok.at).replace(/^.*\f/s, ""))) {
+    const indent = tokens.length === 0 && !inParens ? src.slice(lineBegin, tok.at).replaceAll("\\\n", "") : "";
+    if (/[ \t]/.test(indent.replace(/^.*\f/s, ""))) {
       fail(tok.at, "unexpected indent");
     }
     tokens.push(tok);
@@ -84,8 +112,7 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
       continue;
     }
     const at = pos;
-    STRING_PREFIX.lastIndex = pos;
-    const prefix = STRING_PREFIX.exec(src);
+    const prefix = c === "'" || c === '"' || PREFIX_LETTERS.includes(c) ? stringPrefix(src, pos) : null;
     if (prefix) {
       const p = prefix[0].toLowerCase();
       if (p.includes("f")) throw new NotLiteral("rejected", at, "an f-string is not a literal");
@@ -101,12 +128,11 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
       const lit = m![0];
       pos += lit.length;
       // CPython refuses a number run straight into a name character or another digit ("invalid decimal literal")
-      if (pos < src.length && /[\p{ID_Continue}]/u.test(src[pos])) fail(pos, "invalid number literal");
+      if (pos < src.length && isNameChar(src, pos)) fail(pos, "invalid number literal");
       push({ t: "num", v: numberValue(lit, at), at });
       continue;
     }
-    NAME.lastIndex = pos;
-    const name = NAME.exec(src);
+    const name = isNameChar(src, pos) ? nameAt(src, pos) : null;
     if (name) {
       const raw = name[0];
       pos += raw.length;
@@ -114,7 +140,7 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
       push({ t: "name", id: ascii ? raw : raw.normalize("NFKC"), keyword: ascii && KEYWORDS.has(raw), at });
       continue;
     }
-    const op = OPS.find((o) => src.startsWith(o, pos));
+    const op = OP_CHARS.includes(c) ? operatorAt(src, pos, c) : undefined;
     if (op) {
       if (op === "(" || op === "[" || op === "{") {
         if (++depth > MAX_PARENS) fail(pos, "too many nested parentheses");
@@ -133,8 +159,23 @@ export function tokenize(text: string, mode: { inParens: boolean; comments: bool
     fail(pos, `invalid character ${JSON.stringify(c)}`);
   }
   if (depth > 0) fail(src.length, "unclosed bracket");
+  if (!inParens) checkLastLine(src);
   tokens.push({ t: "end", at: src.length });
   return tokens;
+}
+
+/**
+ * CPython's tokenizer quirks at the end of eval input: a backslash continuation right before the end is an
+ * "unexpected EOF", and a last line of only spaces or tabs without a newline is an "unexpected indent".
+ */
+function checkLastLine(src: string): void {
+  if (src.endsWith("\\\n")) throw new NotLiteral("rejected", src.length, "unexpected EOF after a line continuation");
+  const nl = src.lastIndexOf("\n");
+  if (nl < 0 || src[nl - 1] === "\\") return;
+  const tail = src.slice(nl + 1);
+  if (/^[ \t\f]+$/.test(tail) && /[ \t]/.test(tail.replace(/^.*\f/s, ""))) {
+    throw new NotLiteral("rejected", nl + 1, "unexpected indent");
+  }
 }
 
 function numberValue(lit: string, at: number): bigint | number | { imag: number } {

@@ -2,6 +2,7 @@
 // Set and frozenset members print in the order held: after a decode that is the guest's own iteration order, so the
 // text equals the guest's repr; a set from `parseLiteral` holds source order, not CPython's hash order.
 
+import { isPrintable } from "./printable.ts";
 import type { PyValue } from "./types.ts";
 
 export function pyRepr(v: PyValue): string {
@@ -83,8 +84,6 @@ function complexRepr(re: number, im: number): string {
   return "(" + floatRepr(re, false) + (i[0] === "-" ? "" : "+") + i + "j)";
 }
 
-/** Code points str repr prints as escapes besides ASCII controls: not "printable" in CPython's sense. */
-const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
 const HEX = "0123456789abcdef";
 
 function hex(n: number, width: number): string {
@@ -111,9 +110,8 @@ function strRepr(s: string): string {
       const lo = s.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdfff) cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
     }
-    const ch = String.fromCodePoint(cp);
     if (cp > 0xffff) i++;
-    if (cp !== 0x7f && !NOT_PRINTABLE.test(ch)) out += ch;
+    if (isPrintable(cp)) out += String.fromCodePoint(cp);
     else if (cp <= 0xff) out += "\\x" + hex(cp, 2);
     else if (cp <= 0xffff) out += "\\u" + hex(cp, 4);
     else out += "\\U" + hex(cp, 8);

@@ -24,23 +24,16 @@ export interface PyComplex {
   readonly re: number;
   readonly im: number;
 }
-export interface PyList {
-  readonly kind: "list";
+/** A container of items; set and frozenset members are in the order held (after a decode, the guest's iteration
+ * order) and never two equal. */
+export interface PyItems<K extends "list" | "tuple" | "set" | "frozenset"> {
+  readonly kind: K;
   readonly items: readonly PyValue[];
 }
-export interface PyTuple {
-  readonly kind: "tuple";
-  readonly items: readonly PyValue[];
-}
-/** Members in the order held (the guest's iteration order after a decode); never two equal members. */
-export interface PySet {
-  readonly kind: "set";
-  readonly items: readonly PyValue[];
-}
-export interface PyFrozenSet {
-  readonly kind: "frozenset";
-  readonly items: readonly PyValue[];
-}
+export type PyList = PyItems<"list">;
+export type PyTuple = PyItems<"tuple">;
+export type PySet = PyItems<"set">;
+export type PyFrozenSet = PyItems<"frozenset">;
 /** Entries in insertion order; never two equal keys. */
 export interface PyDict {
   readonly kind: "dict";
