@@ -1,12 +1,12 @@
-// AZR op -> driver request: shape checks (a malformed request becomes an `invalid` result, never a throw) and the
-// deadline each op gets. Pure functions, no state; the semantics themselves run inside the sandbox (driver.py):
-//   run              repr(f(<input>))                      (compat: the reference template, strip, 200...200)
-//   validate         AST parse, banned imports (incl. __import__/importlib), optional one-def rule, then f twice
-//                    in one globals dict (with the allocator moved in between) and once in fresh globals: all three
-//                    reprs equal, else invalid "non-deterministic"; output = that repr
-//   judge_deduction  eval(gold) == eval(answer)
-//   judge_abduction  eval(gold) == f(<answer>) in the program's globals
-//   judge_induction  imports + answer_code, then judge_abduction on every pair; correct iff all pass
+// The shape of an AZR request: field checks (a malformed request becomes an `invalid` result, never a throw) and the
+// limits on what one request may ask for. Pure functions, no state. What each op means, and where each part of it
+// runs, is verdicts.ts:
+//   run              repr(f(<input>))                      (compat: the reference's strip, 200...200)
+//   validate         AST parse, banned imports (incl. __import__/importlib), optional one-def rule, then f called
+//                    twice on the input in one globals dict: both reprs equal, else invalid "non-deterministic"
+//   judge_deduction  gold == answer, both parsed as Python literals in the host
+//   judge_abduction  gold == f(<answer>), f run in the guest on the answer's arguments as data
+//   judge_induction  gold imports + answer_code, f run on each hidden input (one request per pair); all must match
 import { OPS, type Request } from "./protocol.ts";
 
 /** The spec's banned words (azr.data_selection_strategy.banned_words, config order, duplicates dropped). */
@@ -14,6 +14,9 @@ export const DEFAULT_BANNED_IMPORTS: readonly string[] = [
   "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time", "hashlib", "hmac",
   "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
 ];
+
+/** Most pairs one judge_induction may carry (AZR sends 5; each pair is one guest request with its own deadline). */
+export const MAX_INDUCTION_PAIRS = 64;
 
 const STRING_FIELDS: Record<Request["op"], readonly string[]> = {
   run: ["code", "input"],
@@ -34,9 +37,15 @@ export function requestProblem(value: unknown): string | null {
   for (const f of STRING_FIELDS[op]) {
     if (typeof r[f] !== "string") return `${op}: field "${f}" must be a string`;
   }
+  if ((op === "judge_deduction" || op === "judge_abduction") && r.gold_value !== undefined && typeof r.gold_value !== "string") {
+    return `${op}: field "gold_value" must be a base64 string when given`;
+  }
   if (op === "judge_induction") {
     const pairs = r.pairs;
     if (!Array.isArray(pairs) || pairs.length === 0) return 'judge_induction: "pairs" must be a non-empty array';
+    if (pairs.length > MAX_INDUCTION_PAIRS) {
+      return `judge_induction: ${pairs.length} pairs; at most ${MAX_INDUCTION_PAIRS} (each is one run with its own deadline)`;
+    }
     for (const p of pairs) {
       if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== "string" || typeof p[1] !== "string") {
         return 'judge_induction: every pair must be [input, output] strings';
@@ -47,20 +56,4 @@ export function requestProblem(value: unknown): string | null {
     }
   }
   return null;
-}
-
-/** Only the fields the driver reads, so stray caller fields never reach the guest. */
-export function driverPayload(req: Request): Record<string, unknown> {
-  const out: Record<string, unknown> = { op: req.op };
-  for (const f of STRING_FIELDS[req.op]) out[f] = (req as unknown as Record<string, unknown>)[f];
-  if (req.op === "judge_induction") {
-    out.pairs = req.pairs;
-    out.imports = req.imports;
-  }
-  return out;
-}
-
-/** The wall deadline of one request: each induction pair gets the per-program budget, as in the reference. */
-export function requestTimeout(req: Request, timeoutMs: number): number {
-  return req.op === "judge_induction" ? timeoutMs * Math.max(1, req.pairs.length) : timeoutMs;
 }

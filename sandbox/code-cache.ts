@@ -1,24 +1,38 @@
 // Pristine mode forgets compiled code at every request boundary, yet the AZR workload runs one program many times
-// (8 learnability answers, 10 induction inputs, determinism re-runs). This host-side cache keeps the marshalled code
-// object of each program, produced by a compile-only request that runs none of the program, so the code a request
-// loads is exactly what CPython's compiler made of that text. Every run of a program takes the same path (load the
-// marshalled code), so its allocations, and so id() values, repeat exactly. Lives as long as its Executor.
+// (8 learnability answers, 10 induction inputs, the judges after validation). This host-side cache keeps, per program
+// text, what the guest's compile-only request made of it (the marshalled code object, or its syntax error, and the
+// validate rules' verdict); it runs none of the program. Every request that runs a program ships those bytes, so
+// validation and every later run of it load the very same code object, allocate the same way, and see the same
+// id() values. Lives as long as its Executor; least recently used entries go first.
 
-export class CodeCache {
-  private readonly entries = new Map<string, Promise<string | null>>();
+export class CodeCache<V> {
+  private readonly entries = new Map<string, Promise<V>>();
 
   constructor(
-    private readonly compile: (code: string) => Promise<string | null>,
+    private readonly compile: (code: string) => Promise<V>,
     private readonly capacity = 1024,
   ) {}
 
-  /** The marshalled code for `code` (base64), or undefined when it does not compile. */
-  async lookup(code: string): Promise<string | undefined> {
+  /** Whether `code` has an entry (compiled or being compiled). */
+  has(code: string): boolean {
+    return this.entries.has(code);
+  }
+
+  /** What `compile(code)` gave; computed once per program while it stays cached. A failed compile is not kept. */
+  lookup(code: string): Promise<V> {
     let e = this.entries.get(code);
     if (e) this.entries.delete(code); // re-insert: Map order is the LRU order
-    else e = this.compile(code).catch(() => null);
+    else e = this.start(code);
     this.entries.set(code, e);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    return (await e) ?? undefined;
+    return e;
+  }
+
+  private start(code: string): Promise<V> {
+    const e = this.compile(code);
+    e.catch(() => {
+      if (this.entries.get(code) === e) this.entries.delete(code);
+    });
+    return e;
   }
 }

@@ -1,8 +1,13 @@
-# The serving loop that runs inside python.wasm (`python -S -s -P -c <this> <config json>`; not -I, which would
-# ignore PYTHONHASHSEED), one per interpreter instance, for the instance's whole life. Boot (imports + warm-up)
+# The serving loop that runs inside python.wasm (`python -S -s -P -c <plain.py + this> <config json>`; not -I, which
+# would ignore PYTHONHASHSEED), one per interpreter instance, for the instance's whole life. Boot (imports + warm-up)
 # costs about 100-200 ms; a request costs what the program costs plus ~50-150 us. Requests arrive on fd 0 as
 # <u32 length><json>; the reply is ONE os.write to fd 1 of a small binary frame (_reply; the host keeps only the
 # last fd-1 write of a request). Program prints go to fd 2, which the host counts against the output cap and drops.
+#
+# The guest judges nothing. Its three ops (compile, eval, call) run a program and hand back what it produced as
+# plain data (the `_encode` format of sandbox/value/plain.py, which the host prepends to this file); the host
+# parses gold outputs and answers itself and compares there (sandbox/verdicts.ts). No request that runs solver
+# code ever carries a gold output, so nothing in here, honest or rewritten by a program, can see or forge a verdict.
 #
 # Pristine state: the host snapshots linear memory at the first request boundary and puts back every page written
 # since, at every later boundary. Pitfalls that make that safe (measured when the executor was designed; sandbox/README.md, "Pristine state"):
@@ -10,7 +15,7 @@
 #     call site holds no pointer that differs between requests; it returns 4, a cached small int;
 #   - warm-up and lazy initialisation (ast types, regex caches, imports) happen before the snapshot;
 #   - the heap is pre-grown so ordinary programs never call memory.grow (growth means the host recycles us).
-import sys, builtins, gc, json, ast, re, io, os, marshal, binascii
+import sys, builtins, gc, json, ast, re, io, os, marshal, binascii, traceback
 from _io import FileIO
 
 _CFG = json.loads(sys.argv[1])
@@ -64,55 +69,41 @@ class _Invalid(Exception):
     pass
 
 
-class _NonDeterministic(Exception):
-    pass
-
-
-def _describe(e):
-    """`Type: message` without letting a hostile __str__ escape."""
+def _describe(e, _type=type, _str=str, _BaseException=BaseException):
+    """`Type: message` without letting a hostile __str__ escape. Like everything the driver runs after a program,
+    it uses only names bound at definition time (a program may have cleared builtins)."""
     try:
-        name = type(e).__name__
-        msg = str(e)
-    except BaseException:
-        return type(e).__name__
+        name = _type(e).__name__
+        msg = _str(e)
+    except _BaseException:
+        return _type(e).__name__
     return name + ': ' + msg if msg else name
 
 
-_CODE_CACHE = {}
-
-
-def _compile(src, mode, name):
-    key = (src, mode)
-    code = _CODE_CACHE.get(key)
-    if code is None:
-        if len(_CODE_CACHE) > 512:
-            _CODE_CACHE.clear()
-        code = compile(src, name, mode)
-        _CODE_CACHE[key] = code
-    return code
-
-
-def _fresh():
+def _globals():
+    """A program's module globals: fresh per request (compat: `{}`, as the reference's exec does)."""
+    if _COMPAT:
+        return {}
     return {'__name__': '__main__', '__builtins__': builtins}
-
-
-def _call(g, args):
-    # A newline before ')' so a trailing comment in the input cannot swallow it.
-    return eval(_compile('f(' + args + '\n)', 'eval', '<input>'), g)
 
 
 class _OutputLimit(Exception):
     pass
 
 
-def _checked_repr(v, _repr=repr, _len=len, _cap=_OUT_CAP, _limit=_OutputLimit):
-    s = _repr(v)
+def _text(s, _type=type, _str=str):
+    """An exact str (a str subclass from a hostile __repr__ could answer its own __eq__ and __len__)."""
+    return s if _type(s) is _str else _str.__str__(s)
+
+
+def _checked_repr(v, _repr=repr, _len=str.__len__, _cap=_OUT_CAP, _limit=_OutputLimit, _text=_text):
+    s = _text(_repr(v))
     if _len(s) > _cap:
         raise _limit()
     return s
 
 
-# ---- AST rules --------------------------------------------------------------------------------------------------
+# ---- AST rules (validate) -----------------------------------------------------------------------------------------
 
 def _import_names(tree):
     """(components, qualified names) per import statement, plus literal dynamic imports; raises on dynamic ones."""
@@ -148,265 +139,167 @@ def _banned_reason(code, tree):
         return None
     if 'import' not in code:  # no Import node and no __import__/import_module call can exist
         return None
-    for full in _import_names(tree):
-        parts = full.split('.')
-        prefixes = {'.'.join(parts[:i + 1]) for i in range(len(parts))}
-        for w in _BANNED:
-            if w in parts or (not _COMPAT and '.' in w and w in prefixes):
-                return 'banned import: ' + w
+    try:
+        for full in _import_names(tree):
+            parts = full.split('.')
+            prefixes = {'.'.join(parts[:i + 1]) for i in range(len(parts))}
+            for w in _BANNED:
+                if w in parts or (not _COMPAT and '.' in w and w in prefixes):
+                    return 'banned import: ' + w
+    except _Invalid as e:
+        return str(e)
     return None
 
 
-def _def_count(code, tree):
+def _rule_problem(code):
+    """Why validate must refuse this program (banned import, the one-def rule), or None. Parses only when a rule
+    needs the tree (a long program without imports costs no second parse)."""
+    tree = ast.parse(code, '<program>') if 'import' in code or (_SINGLE_DEF and not _COMPAT) else None
+    reason = _banned_reason(code, tree) if tree is not None else None
+    if reason or not _SINGLE_DEF:
+        return reason
     if _COMPAT:
-        return len(re.findall(r'^\s*def\s+(\w+)\s*\(', code, re.M))
-    return sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(tree))
+        n = len(re.findall(r'^\s*def\s+(\w+)\s*\(', code, re.M))
+    else:
+        n = sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(tree))
+    return None if n == 1 else 'expected exactly one def, found %d' % n
 
 
-# ---- the reference executor's path (compat) ---------------------------------------------------------------------
+# ---- the reference's reporting (compat) ---------------------------------------------------------------------------
 
-_INPUT_RE = re.compile(r'(\s|^)?input\(')
-
-
-def _truncate(s):
-    s = s.strip()
-    return s[:200] + '...' + s[-200:] if len(s) > 400 else s
+def _truncate(s, _strip=str.strip, _len=len):
+    s = _strip(s)
+    return s[:200] + '...' + s[-200:] if _len(s) > 400 else s
 
 
-def _last_line_report(e):
+def _last_line_report(e, _format=traceback.format_exception_only, _type=type, _strip=str.strip,
+                      _BaseException=BaseException):
     """The last line of a traceback, as the reference reports an error."""
     try:
-        import traceback
-        return traceback.format_exception_only(type(e), e)[-1].strip()
-    except BaseException:
-        return type(e).__name__
+        return _strip(_format(_type(e), e)[-1])
+    except _BaseException:
+        return _type(e).__name__
 
 
-def _compat_compile(snippet):
-    """Reference `execute` (auto_mode) split: every line but the last is exec'd and the last eval'd, or all lines
-    exec'd when the last prints. Returns (prints, body, last); raises SyntaxError for the whole snippet."""
-    if _INPUT_RE.search(snippet):
-        raise RuntimeError()
-    lines = snippet.strip().split('\n')
-    if 'print(' in lines[-1]:
-        return True, _compile('\n'.join(lines), 'exec', '<string>'), None
-    return False, _compile('\n'.join(lines[:-1]), 'exec', '<string>'), _compile(lines[-1], 'eval', '<string>')
+# ---- ops ------------------------------------------------------------------------------------------------------------
+# The host composes every AZR op from these (sandbox/verdicts.ts); none of them holds a gold output or compares
+# anything with one. Each returns (status, output, flag, error, value): `value` is the plain-value encoding of the
+# op's answer (sandbox/value/plain.py) or None; exceptions from the program propagate to _handle.
 
-
-def _compat_exec(compiled):
-    """Runs what _compat_compile made, in fresh `{}` globals as the reference does; returns the value."""
-    prints, body, last = compiled
-    g = {}
-    if prints:
-        buf = io.StringIO()
-        sys.stdout = buf
-        exec(body, g)
-        return buf.getvalue()
-    exec(body, g)
-    return eval(last, g)
-
-
-# ---- ops ----------------------------------------------------------------------------------------------------------
-# Each returns (status, output, correct, error); exceptions from the program propagate to _handle.
-
-def _run(req):
-    code, inp = req['code'], req['input']
-    if _COMPAT:
-        return 'ok', _truncate(str(_compat_exec(_compat_compile(code + '\nrepr(f(' + inp + '))')))), None, None
-    g = _fresh()
-    exec(_compile(code, 'exec', '<program>'), g)
-    return 'ok', _checked_repr(_call(g, inp)), None, None
-
-
-def _check_rules(code):
-    """Parse once; the syntax check, the banned-import walk and the def count share the tree, and the compiled code
-    goes into the cache so the runs that follow do not parse again."""
+def _value(v, shown, _encode=_encode, _len=len, _cap=_OUT_CAP, _Exception=Exception):
+    """The encoding of `v`, or None when it is not plain data or would not fit in the reply next to `shown`."""
     try:
-        tree = ast.parse(code, '<program>')
-    except (SyntaxError, ValueError) as e:
-        reason = _banned_reason(code, None)
-        raise _Invalid(reason or 'syntax: ' + _describe(e))
-    reason = _banned_reason(code, tree)
-    if reason:
-        raise _Invalid(reason)
-    if _SINGLE_DEF:
-        n = _def_count(code, tree)
-        if n != 1:
-            raise _Invalid('expected exactly one def, found %d' % n)
-    if not _COMPAT:
-        _CODE_CACHE[(code, 'exec')] = compile(tree, '<program>', 'exec')
+        b = _encode(v)
+    except _Exception:
+        return None
+    room = _cap - 256 - (_len(shown) * 4 if shown is not None else 0)
+    return b if _len(b) <= room else None
 
 
-def _validate(req):
-    code, inp = req['code'], req['input']
-    _check_rules(code)
+def _op_compile(req):
+    """Parse, check the validate rules, compile, marshal; runs nothing of the program. The host keeps the answer per
+    program text (code-cache.ts) and ships the marshalled code with every request that runs the program, so there is
+    one compile path. Value: {'code': marshal bytes or None, 'syntax': error or None, 'rule': refusal or None}."""
+    code = req['code']
+    try:
+        blob = marshal.dumps(compile(code, '<program>', 'exec'))
+    except (SyntaxError, ValueError) as e:  # ValueError: a NUL byte
+        try:
+            ast.parse(code, '<program>')
+            rule = _rule_problem(code)  # it parses: the compiler refused it (`return` outside a def, ...)
+        except (SyntaxError, ValueError):
+            rule = _banned_reason(code, None)
+        return 'ok', None, None, None, _encode({'code': None, 'syntax': _describe(e), 'rule': rule})
+    return 'ok', None, None, None, _encode({'code': blob, 'syntax': None, 'rule': _rule_problem(code)})
+
+
+_type_name = type.__dict__['__name__'].__get__  # not type(v).__name__: a metaclass could run code there
+
+
+def _op_eval(req, _type=type, _type_name=_type_name, _value=_value):
+    """`text` as call arguments (`'a', k=2` -> ((args), {kwargs})) or as one expression, evaluated in the globals of
+    the program `code` (marshalled; optional) or fresh ones. Only for text the host cannot read as a literal: the
+    value decides what a later request's f receives, or is a compat deduction answer, and nothing else."""
+    g = _globals()
+    pre = req.get('code')
+    if pre is not None:
+        exec(marshal.loads(binascii.a2b_base64(pre)), g)
+    if req['arguments']:
+        # A newline before ')' so a trailing comment in the text cannot swallow it.
+        v = eval(compile('(lambda *a, **k: (a, k))(' + req['text'] + '\n)', '<input>', 'eval'), g)
+    else:
+        v = eval(req['text'], g)
+    b = _value(v, None)
+    if b is None:
+        return 'ok', None, None, 'not comparable: not plain data (%s)' % _type_name(_type(v)), None
+    return 'ok', None, None, None, b
+
+
+def _f(g, _get=dict.get):
+    f = _get(g, 'f')
+    if f is None:
+        raise NameError("name 'f' is not defined")
+    return f
+
+
+def _op_call(req, _decode=_decode, _loads=marshal.loads, _a2b=binascii.a2b_base64, _f=_f, _text=_text,
+             _repr=repr, _eq=str.__eq__, _bool=bool, _object=object, _bytearray=bytearray, _globals=_globals,
+             _checked_repr=_checked_repr, _value=_value, _truncate=_truncate):
+    """f(*args, **kwargs) twice in one fresh globals dict of the marshalled program, the arguments rebuilt from their
+    encoding for each call (and the allocator moved in between, outside compat mode). Reply: the first result's repr,
+    its encoding (None when not plain data), and whether the two calls agree (equal reprs; compat: the reference's
+    `returns != f(inp)` check, the repr taken after both calls). validate, run and every judge send exactly this
+    request, so nothing the program can observe tells validation from grading."""
+    code = _loads(_a2b(req['code']))
+    payload = _a2b(req['args'])
+    g = _globals()
+    exec(code, g)
+    args, kwargs = _decode(payload)
+    first = _f(g)(*args, **kwargs)
     if _COMPAT:
-        snippet = ('%s\nreturns = f(%s)\nif returns != f(%s):\n    raise Exception(\'Non-deterministic code\')\n'
-                   'repr(returns)') % (code, inp, inp)
-        try:
-            compiled = _compat_compile(snippet)
-        except SyntaxError as e:  # the reference's ast_check on the whole snippet
-            raise _Invalid('syntax: ' + _describe(e))
-        except RuntimeError:
-            return 'error', None, None, 'RuntimeError'
-        try:
-            return 'ok', _truncate(str(_compat_exec(compiled))), None, None
-        except MemoryError:
-            raise
-        except BaseException as e:
-            report = _last_line_report(e)
-            if 'error' in report.lower():
-                return 'error', None, None, _truncate(report)
-            return 'ok', '', None, report  # the reference accepts it with an empty gold output
-    g = _fresh()
-    exec(_compile(code, 'exec', '<program>'), g)
-    first = _checked_repr(_call(g, inp))
-    junk = [object() for _ in range(7)] + [bytearray(n) for n in (24, 56, 120, 500)]  # move the allocator
-    second = _checked_repr(_call(g, inp))
-    g2 = _fresh()
-    exec(_compile(code, 'exec', '<program>'), g2)
-    third = _checked_repr(_call(g2, inp))
+        args, kwargs = _decode(payload)
+        same = not _bool(first != _f(g)(*args, **kwargs))  # the second result is a temporary, as in the reference
+        shown = _truncate(_text(_repr(first)))
+        return 'ok', shown, same, None, _value(first, shown)
+    shown = _checked_repr(first)
+    value = _value(first, shown)
+    junk = [_object(), _object(), _object(), _object(), _object(), _object(), _object(),  # move the allocator
+            _bytearray(24), _bytearray(56), _bytearray(120), _bytearray(500)]
+    args, kwargs = _decode(payload)
+    second = _f(g)(*args, **kwargs)
+    same = _eq(shown, _checked_repr(second))
     del junk
-    if not (first == second == third):
-        raise _NonDeterministic('non-deterministic: %r, %r, %r' % (first[:80], second[:80], third[:80]))
-    return 'ok', first, None, None
+    return 'ok', shown, same, None, value
 
 
-# The types whose equality is built in. A value produced by solver-side code must be made of exactly these
-# (recursively) before `==` decides a verdict: an object with its own __eq__ could answer True to anything.
-_PLAIN_TYPES = frozenset((int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset, range))
+_OPS = {'compile': _op_compile, 'eval': _op_eval, 'call': _op_call}
 
 
-def _plain(value, _type=type, _plain_types=_PLAIN_TYPES, _dict=dict, _containers=(list, tuple, set, frozenset)):
-    """True when `value` and everything inside it have exactly a built-in type (iterative: no recursion limit)."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        t = _type(v)
-        if t not in _plain_types:
-            return False
-        if t is _dict:
-            stack.extend(v.keys())
-            stack.extend(v.values())
-        elif t in _containers:
-            stack.extend(v)
-    return True
-
-
-def _equal(a, b, _bool=bool):
-    return _bool(a == b)
-
-
-def _judge_deduction(req, _equal=_equal, _plain=_plain, _describe=_describe, _fresh=_fresh):
-    values = []
-    for label in ('gold', 'answer'):
-        try:
-            values.append(eval(req[label], _fresh()))
-        except MemoryError:
-            raise
-        except BaseException as e:
-            return 'ok', None, False, label + ': ' + _describe(e)
-    if not _COMPAT and not _plain(values[1]):
-        return 'ok', None, False, 'answer: not plain data (a type with its own __eq__)'
-    return 'ok', None, _equal(*values), None
-
-
-def _args(g, text):
-    """The positional and keyword arguments that `f(<text>)` would receive."""
-    return eval(_compile('(lambda *a, **k: (a, k))(' + text + '\n)', 'eval', '<input>'), g)
-
-
-def _abduce(code, gold, answer, answer_is_code, _equal=_equal, _plain=_plain, _describe=_describe, _fresh=_fresh,
-            _args=_args):
-    """(correct, error) for `gold == f(answer)` evaluated in the program's globals. Outside compat mode the
-    solver's side must be plain data: the answer's arguments (abduction) or f's result (induction)."""
-    if _COMPAT:
-        try:
-            return bool(_compat_exec(_compat_compile(code + '\n' + gold + ' == f(' + answer + ')'))), None
-        except MemoryError:
-            raise
-        except BaseException as e:
-            return False, _last_line_report(e)
-    g = _fresh()
-    exec(_compile(code, 'exec', '<program>'), g)
-    try:
-        expected = eval(_compile(gold, 'eval', '<gold>'), g)
-        args, kwargs = _args(g, answer)
-        if not answer_is_code and not _plain((args, kwargs)):
-            return False, 'answer: not plain data (a type with its own __eq__)'
-        value = g['f'](*args, **kwargs)
-        if answer_is_code and not _plain(value):
-            return False, 'answer: f returned a type with its own __eq__'
-        return _equal(expected, value), None
-    except (MemoryError, _OutputLimit):
-        raise
-    except BaseException as e:
-        return False, _describe(e)
-
-
-def _judge_abduction(req, _abduce=_abduce):
-    correct, err = _abduce(req['code'], req['gold'], req['answer'], False)
-    return 'ok', None, correct, err
-
-
-def _judge_induction(req, _abduce=_abduce):
-    code = ''.join(i + '\n' for i in req['imports']) + req['answer_code']
-    for inp, out in req['pairs']:
-        correct, err = _abduce(code, out, inp, True)
-        if not correct:
-            return 'ok', None, False, err
-    return 'ok', None, True, None
-
-
-def _compile_only(req):
-    """Host-internal op: compile and marshal, running nothing of the program. In pristine mode the host keeps the
-    result and ships it with later requests for the same program (`precompiled`), which then skip the compiler."""
-    code = compile(req['code'], '<program>', 'exec')
-    return 'ok', binascii.b2a_base64(marshal.dumps(code), newline=False).decode('ascii'), None, None
-
-
-_OPS = {
-    'compile': _compile_only,
-    'run': _run,
-    'validate': _validate,
-    'judge_deduction': _judge_deduction,
-    'judge_abduction': _judge_abduction,
-    'judge_induction': _judge_induction,
-}
-
-
-def _handle(req):
+def _handle(req, _MemoryError=MemoryError, _BaseException=BaseException, _describe=_describe,
+            _last_line_report=_last_line_report, _truncate=_truncate, _sys=sys, _sink=_SINK):
     op = _OPS.get(req.get('op'))
     if op is None:
-        return 'invalid', None, None, 'unknown op %r' % (req.get('op'),)
-    sys.stdout = sys.stderr = _SINK
+        return 'invalid', None, None, 'unknown op %r' % (req.get('op'),), None
+    _sys.stdout = _sys.stderr = _sink
     try:
-        pre = req.get('precompiled')
-        if pre is not None:
-            _CODE_CACHE[(req['code'], 'exec')] = marshal.loads(binascii.a2b_base64(pre))
         return op(req)
-    except _Invalid as e:
-        return 'invalid', None, None, str(e)
-    except _NonDeterministic as e:
-        return 'invalid', None, None, str(e)
     except _OutputLimit:
-        return 'output_limit', None, None, 'result repr longer than %d characters' % _OUT_CAP
-    except MemoryError as e:
-        return 'memory', None, None, _describe(e)
-    except BaseException as e:
+        return 'output_limit', None, None, 'result repr longer than %d characters' % _OUT_CAP, None
+    except _MemoryError as e:
+        return 'memory', None, None, _describe(e), None
+    except _BaseException as e:
         if _COMPAT:
-            return 'error', None, None, _truncate(_last_line_report(e))
-        return 'error', None, None, _describe(e)
+            return 'error', None, None, _truncate(_last_line_report(e)), None
+        return 'error', None, None, _describe(e), None
     finally:
-        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        _sys.stdout, _sys.stderr = _sys.__stdout__, _sys.__stderr__
 
 
 _STATUS_CODE = {name: i for i, name in enumerate(_CFG['statuses'])}
 
 
 def _field(text, _enc=str.encode, _len=len, _str=str, _type=type, _isinstance=isinstance):
-    """u32 length + UTF-8, or 0xffffffff for an absent field. Only C builtins bound at definition time run here,
-    so a program that replaced json, repr, len or bool in this request cannot forge what the host reads."""
+    """u32 length + UTF-8, or 0xffffffff for an absent field. Only C builtins bound at definition time run here."""
     if text is None:
         return b'\xff\xff\xff\xff'
     if _type(text) is not _str:
@@ -415,10 +308,21 @@ def _field(text, _enc=str.encode, _len=len, _str=str, _type=type, _isinstance=is
     return _len(data).to_bytes(4, 'little') + data
 
 
-def _reply(status, output, correct, error, _codes=_STATUS_CODE, _field=_field, _write=_WRITE, _bytes=bytes):
-    """One write to fd 1: b'AZR1', status index, correct (0, 1, 2 = absent), output field, error field."""
-    head = _bytes((_codes.get(status, _codes['crash']), 2 if correct is None else 1 if correct is True else 0))
-    _write(1, b'AZR1' + head + _field(output) + _field(error))
+def _blob(data, _len=len, _bytes=bytes):
+    """u32 length + the bytes, or 0xffffffff for None."""
+    if data is None:
+        return b'\xff\xff\xff\xff'
+    data = _bytes(data)
+    return _len(data).to_bytes(4, 'little') + data
+
+
+def _reply(status, output, flag, error, value, _codes=_STATUS_CODE, _field=_field, _blob=_blob, _write=_WRITE,
+           _bytes=bytes):
+    """One write to fd 1: b'AZR1', status index, flag (0, 1, 2 = absent), output, error and value fields. Nothing in
+    it is a verdict: the host judges from the value (a program that rewrites this function only changes what its own
+    f appears to return, which is what it controls anyway)."""
+    head = _bytes((_codes.get(status, _codes['crash']), 2 if flag is None else 1 if flag is True else 0))
+    _write(1, b'AZR1' + head + _field(output) + _field(error) + _blob(value))
 
 
 # ---- boot -------------------------------------------------------------------------------------------------------
@@ -427,18 +331,22 @@ def _reply(status, output, correct, error, _codes=_STATUS_CODE, _field=_field, _
 _PRELOAD = ('collections', 'itertools', 'math', 'heapq', 'functools', 'typing', 'string', 'bisect', 'operator',
             'copy', 'decimal', 'fractions', 'random', 'base64', 'zlib', 'queue', 'secrets', 'traceback')
 
+# (program, argument text): each is compiled, its arguments evaluated, and f called, as requests do.
 _WARMUP = (
-    ('run', 'def f(a):\n    return a', '"Hello world"'),
-    ('validate', 'from collections import Counter\ndef f(s: str):\n    c = Counter(s)\n'
-                 '    return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:3]', "'mississippi'"),
-    ('validate', 'import math, re\ndef f(xs, k=2):\n    d = {x: math.sqrt(x) for x in xs}\n'
-                 '    return [re.sub(r"\\d", "#", str(v)) for v in d.values()][:k], sum(xs) // k', '[1, 4, 9], k=3'),
-    ('run', 'def f(n):\n    try:\n        return 1 // n\n    except ZeroDivisionError as e:\n        raise ValueError(e)',
-     '0'),
-    ('run', 'import itertools, heapq, functools\n@functools.lru_cache(None)\ndef g(n):\n    return n if n < 2 else '
-            'g(n - 1) + g(n - 2)\ndef f(x):\n    h = list(itertools.permutations(x, 2))\n    heapq.heapify(h)\n'
-            '    return h[:2], g(20), {"a": [1, (2, 3)], "b": {4}}', '[3, 1, 2]'),
+    ('def f(a):\n    return a', '"Hello world"'),
+    ('from collections import Counter\ndef f(s: str):\n    c = Counter(s)\n'
+     '    return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:3]', "'mississippi'"),
+    ('import math, re\ndef f(xs, k=2):\n    d = {x: math.sqrt(x) for x in xs}\n'
+     '    return [re.sub(r"\\d", "#", str(v)) for v in d.values()][:k], sum(xs) // k, {1.5, -0.0}', '[1, 4, 9], k=3'),
+    ('def f(n):\n    try:\n        return 1 // n\n    except ZeroDivisionError as e:\n        raise ValueError(e)', '0'),
+    ('import itertools, heapq, functools\n@functools.lru_cache(None)\ndef g(n):\n    return n if n < 2 else '
+     'g(n - 1) + g(n - 2)\ndef f(x):\n    h = list(itertools.permutations(x, 2))\n    heapq.heapify(h)\n'
+     '    return h[:2], g(20), {"a": [1, (2, 3)], "b": {4}, "c": frozenset({b"x", 2j})}', '[3, 1, 2]'),
 )
+
+
+def _b64(data):
+    return binascii.b2a_base64(data, newline=False).decode('ascii')
 
 
 def _boot():
@@ -447,11 +355,12 @@ def _boot():
             __import__(m)
         except ImportError:
             pass
-    for op, code, inp in _WARMUP:
-        _handle({'op': op, 'code': code, 'input': inp})
-    _handle({'op': 'judge_deduction', 'gold': "{'a': 1}", 'answer': 'dict(a=1)'})
-    _handle({'op': 'judge_abduction', 'code': 'def f(x):\n    return x * 2', 'gold': '4', 'answer': '2'})
-    _CODE_CACHE.clear()
+    for code, text in _WARMUP:
+        blob = _b64(_decode(_handle({'op': 'compile', 'code': code})[4])['code'])
+        args = _handle({'op': 'eval', 'code': blob, 'text': text, 'arguments': True})[4]
+        _handle({'op': 'call', 'code': blob, 'args': _b64(args)})
+    _handle({'op': 'compile', 'code': 'def f(x)\n    return'})
+    _handle({'op': 'eval', 'text': 'dict(a=[1, 2.5], b=(None, True))', 'arguments': False})
     sys.stdin = None
     gc.collect()
     pad = bytearray(int(_CFG['pregrow_bytes']))  # grow the heap now, so programs do not need memory.grow

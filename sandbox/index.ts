@@ -7,11 +7,12 @@
 //   // r = { status: "ok", output: "42", ms: 0.7 }
 import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
-import { DEFAULT_BANNED_IMPORTS, driverPayload, requestProblem, requestTimeout } from "./azr.ts";
+import { DEFAULT_BANNED_IMPORTS, requestProblem } from "./azr.ts";
+import { Guest } from "./guest.ts";
 import { compilePython } from "./module.ts";
 import { Pool } from "./pool.ts";
-import { CodeCache } from "./code-cache.ts";
 import { STATUSES, type Request, type Result } from "./protocol.ts";
+import { perform, type VerdictContext } from "./verdicts.ts";
 
 export * from "./protocol.ts";
 export { DEFAULT_BANNED_IMPORTS } from "./azr.ts";
@@ -53,11 +54,12 @@ export interface ExecutorOptions {
 
 type Resolved = Required<ExecutorOptions>;
 
-const DRIVER_SOURCE = readFileSync(new URL("./driver.py", import.meta.url), "utf8");
+/** The guest's codec (`_encode`/`_decode`, sandbox/value/plain.py) first: the driver binds it at definition time. */
+const DRIVER_SOURCE = [
+  readFileSync(new URL("./value/plain.py", import.meta.url), "utf8"),
+  readFileSync(new URL("./driver.py", import.meta.url), "utf8"),
+].join("\n");
 const MiB = 1 << 20;
-/** Programs up to this size travel with their marshalled code (AZR's are a few KiB); a larger one's marshal blob
- * costs more to ship and parse than compiling it, so it always takes the compile path. */
-const CACHED_CODE_CHARS = 16 * 1024;
 
 function resolveOptions(o: ExecutorOptions): Resolved {
   const r: Resolved = {
@@ -108,21 +110,13 @@ function resolveOptions(o: ExecutorOptions): Resolved {
 
 export class Executor {
   private closed = false;
-  /** Pristine, non-compat mode only: the marshalled code of programs seen more than once (code-cache.ts). */
-  private readonly codeCache: CodeCache | null;
+  private readonly verdicts: VerdictContext;
 
   private constructor(
     private readonly pool: Pool,
     readonly options: Readonly<Resolved>,
   ) {
-    this.codeCache = options.pristine && !options.compat ? new CodeCache((code) => this.compileOnly(code)) : null;
-  }
-
-  private async compileOnly(code: string): Promise<string | null> {
-    const body = new TextEncoder().encode(JSON.stringify({ op: "compile", code }));
-    if (body.length > this.options.maxRequestBytes) return null;
-    const { reply } = await this.pool.run(body, this.options.timeoutMs);
-    return reply.s === "ok" && typeof reply.o === "string" ? reply.o : null;
+    this.verdicts = { guest: new Guest(pool, options.timeoutMs, options.maxRequestBytes), compat: options.compat };
   }
 
   static async create(options: ExecutorOptions = {}): Promise<Executor> {
@@ -168,27 +162,7 @@ export class Executor {
     if (this.closed) throw new Error("sandbox: submit() on a closed Executor");
     const problem = requestProblem(req);
     if (problem) return { status: "invalid", error: `malformed request: ${problem}`, ms: 0 };
-    const payload = driverPayload(req);
-    let body = new TextEncoder().encode(JSON.stringify(payload));
-    if (this.codeCache && (req.op === "run" || req.op === "judge_abduction") && req.code.length <= CACHED_CODE_CHARS) {
-      const marshalled = await this.codeCache.lookup(req.code);
-      const withCode = marshalled === undefined ? body : new TextEncoder().encode(JSON.stringify({ ...payload, precompiled: marshalled }));
-      // One path per program: one whose code object would push the request over the limit always goes without it.
-      if (withCode.length <= this.options.maxRequestBytes) body = withCode;
-    }
-    if (body.length > this.options.maxRequestBytes) {
-      return {
-        status: "invalid",
-        error: `request is ${body.length} bytes; maxRequestBytes is ${this.options.maxRequestBytes}`,
-        ms: 0,
-      };
-    }
-    const { reply, ms } = await this.pool.run(body, requestTimeout(req, this.options.timeoutMs));
-    const result: Result = { status: reply.s, ms };
-    if (reply.o !== undefined) result.output = reply.o;
-    if (reply.c !== undefined && reply.s === "ok") result.correct = reply.c;
-    if (reply.e !== undefined) result.error = reply.e;
-    return result;
+    return perform(req, this.verdicts);
   }
 
   /** Worker count. */

@@ -12,12 +12,14 @@ import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT, STACK_POINTER_EXPORT } from "./was
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
 
-/** What the driver replies, and what the worker posts back for a request. */
+/** What the driver replies, and what the worker posts back for a request: status, output text, the op's flag
+ * (call: the two calls agreed), error text, and the plain-value encoding of the op's answer (sandbox/value). */
 export interface Reply {
   s: Status;
   o?: string;
   c?: boolean;
   e?: string;
+  v?: Uint8Array;
 }
 
 export interface InterpreterConfig {
@@ -259,7 +261,7 @@ class InstanceRun {
     this.deadline = performance.now() + req.timeoutMs;
   }
 
-  /** The driver's reply: b"AZR1", status index, correct (0, 1, 2 = absent), then output and error fields. */
+  /** The driver's reply: b"AZR1", status index, flag (0, 1, 2 = absent), then output, error and value fields. */
   private finish(): Reply {
     if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
     const b = this.reply;
@@ -268,24 +270,27 @@ class InstanceRun {
     const status = STATUSES[b[4]!];
     if (b.length < 6 || b[0] !== 0x41 || b[1] !== 0x5a || b[2] !== 0x52 || b[3] !== 0x31 || !status) return malformed;
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const text = new TextDecoder();
     let pos = 6;
-    const field = (): string | undefined | null => {
+    /** A u32-length field's bytes; undefined when absent (0xffffffff), null when it runs past the end. */
+    const field = (): Uint8Array | undefined | null => {
       if (pos + 4 > b.length) return null;
       const len = dv.getUint32(pos, true);
       pos += 4;
       if (len === 0xffffffff) return undefined;
       if (pos + len > b.length) return null;
       pos += len;
-      return text.decode(b.subarray(pos - len, pos));
+      return b.subarray(pos - len, pos);
     };
     const output = field();
     const error = field();
-    if (output === null || error === null || pos !== b.length || b[5]! > 2) return malformed;
+    const value = field();
+    if (output === null || error === null || value === null || pos !== b.length || b[5]! > 2) return malformed;
+    const text = new TextDecoder();
     const reply: Reply = { s: status };
-    if (output !== undefined) reply.o = output;
+    if (output !== undefined) reply.o = text.decode(output);
     if (b[5] !== 2) reply.c = b[5] === 1;
-    if (error !== undefined) reply.e = error;
+    if (error !== undefined) reply.e = text.decode(error);
+    if (value !== undefined) reply.v = value.slice();
     return reply;
   }
 

@@ -5,12 +5,14 @@
 export type Status = "ok" | "error" | "timeout" | "memory" | "output_limit" | "invalid" | "crash";
 export const STATUSES: readonly Status[] = ["ok", "error", "timeout", "memory", "output_limit", "invalid", "crash"];
 
-/** Python literals travel as text (`"[1, 2]"`, `"'abc'"`), exactly as the AZR buffers and seed files hold them. */
+/** Python literals travel as text (`"[1, 2]"`, `"'abc'"`), exactly as the AZR buffers and seed files hold them.
+ * A judge's `gold` is the repr text a validation produced; `gold_value`, when given, is that validation's `value`
+ * (the plain-value encoding, base64) and is used instead of parsing `gold`. */
 export type Request =
   | { op: "run"; code: string; input: string }
   | { op: "validate"; code: string; input: string }
-  | { op: "judge_deduction"; code: string; input: string; gold: string; answer: string }
-  | { op: "judge_abduction"; code: string; gold: string; answer: string }
+  | { op: "judge_deduction"; code: string; input: string; gold: string; answer: string; gold_value?: string }
+  | { op: "judge_abduction"; code: string; gold: string; answer: string; gold_value?: string }
   | { op: "judge_induction"; answer_code: string; pairs: Array<[string, string]>; imports: string[] };
 export type Op = Request["op"];
 export const OPS: readonly Op[] = ["run", "validate", "judge_deduction", "judge_abduction", "judge_induction"];
@@ -19,6 +21,9 @@ export interface Result {
   status: Status;
   /** `run`/`validate`: repr of f(input) (the gold output a proposal records). */
   output?: string;
+  /** `run`/`validate`: the result as plain data (sandbox/value encoding, base64); absent when it is not plain data
+   * (another type, a subclass, a cycle, over the caps). Keep it as the gold to judge against (`gold_value`). */
+  value?: string;
   /** `judge_*`: whether the answer is right; present only when status is "ok". */
   correct?: boolean;
   /** Exception `Type: message`, the invalid reason, or the limit that was hit. */

@@ -53,7 +53,7 @@ test("the cache compiles each program once and forgets the least recently used",
     return code === "bad" ? null : `m:${code}`;
   }, 2);
   expect(await Promise.all([cache.lookup("a"), cache.lookup("a")])).toEqual(["m:a", "m:a"]);
-  expect(await cache.lookup("bad")).toBeUndefined();
+  expect(await cache.lookup("bad")).toBeNull();
   await cache.lookup("c"); // evicts "a" (capacity 2)
   expect(await cache.lookup("a")).toBe("m:a");
   expect(compiled).toEqual(["a", "bad", "c", "a"]);
