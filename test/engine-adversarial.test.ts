@@ -9,7 +9,7 @@ import { Rng } from "../engine/rng.ts";
 import { proposerReward } from "../engine/rewards/proposer.ts";
 import { Clock } from "../engine/trainer/clock.ts";
 import type { StepContext } from "../engine/trainer/context.ts";
-import { solveRates } from "../engine/trainer/learnability.ts";
+import { learnabilityPrompt, solveRates } from "../engine/trainer/learnability.ts";
 import type { Generation, PolicyLike } from "../engine/trainer/ports.ts";
 import { Progress } from "../engine/trainer/progress.ts";
 import { scoreSolve } from "../engine/trainer/solve.ts";
@@ -160,7 +160,9 @@ async function reward(ctx: StepContext, item: PosedProgram, body: string): Promi
 /** The learnability solve rate when the stand-in answers with `bodies` (one per sample). */
 async function rate(ctx: StepContext, item: PosedProgram, bodies: string[]): Promise<number | null> {
   policy.say(bodies.map(wrap));
-  return (await solveRates(ctx, [item]))[0]!;
+  const prompt = learnabilityPrompt(ctx, item);
+  if (prompt === null) throw new Error("the learnability prompt does not fit");
+  return (await solveRates(ctx, [{ item, prompt }]))[0]!;
 }
 
 const WRONG = -0.5;
