@@ -202,10 +202,11 @@ class InstanceRun {
   private read(iovs: Array<{ ptr: number; len: number }>): number {
     if (this.pending && this.pendingOff < this.pending.length) return this.deliver(iovs);
     const first = iovs[0];
-    // A program can call the driver's own `_READ(_HDRV)`; from inside a program that read runs deeper in the C
-    // stack than the serving loop's, so it is told end of file instead of ending its request early.
+    // A program can call the driver's own `_READ(_HDRV)`. A request's boundary comes only after its reply frame, at
+    // the serving loop's C-stack depth; any other read is told end of file instead of ending its request early.
+    const replied = this.inFlight === null || this.reply !== null || this.outputExceeded;
     const isBoundary = first !== undefined && first.len === 4 &&
-      (this.headerPtr < 0 || (first.ptr === this.headerPtr && this.stackPointer.value === this.boundaryStack));
+      (this.headerPtr < 0 || (replied && first.ptr === this.headerPtr && this.stackPointer.value === this.boundaryStack));
     if (!isBoundary) return 0; // a program reading stdin sees end of file
     this.boundary(first.ptr);
     return this.deliver(iovs);
