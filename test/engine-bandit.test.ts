@@ -65,7 +65,7 @@ async function run(variant: Variant, lr: number, steps: number): Promise<number[
     const curve = [await expectedReward(policy)];
     for (let s = 0; s < steps; s++) {
       const gens = await policy.generate(Array.from({ length: BATCH }, () => prompt), { maxNew: 1, temperature: 1, seed: 1000 + s });
-      let rewards = gens.map((g) => (chosen(g.ids[0]) ? 1 : 0));
+      let rewards: number[] = gens.map((g) => (chosen(g.ids[0]) ? 1 : 0));
       if (variant === "flipped") rewards = rewards.map((r) => -r);
       if (variant === "shuffled") rewards = rng.sample(rewards, rewards.length);
       const trained: TrainedSequence[] = gens.map((g, i) => ({ batch: "bandit/solve", promptIds: prompt, responseIds: g.ids, reward: rewards[i] }));

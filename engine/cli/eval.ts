@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_EVAL_FILE } from "../config/schema.ts";
 import { defaultExecutor, EVAL_TASKS, type EvalTask, evaluateRows, readRows, summarize } from "../eval/cruxeval.ts";
 import { Policy, readConfig } from "../model/index.ts";
+import { PROMPT_STYLES, type PromptStyle } from "../tasks/prompts.ts";
 import { Bar } from "./bar.ts";
 import { UsageError } from "./usage.ts";
 
@@ -19,6 +20,7 @@ const USAGE = `usage: bun run eval --checkpoint DIR [options]
   --max-new N        response cap in tokens (default 512)
   --max-prompt N     longer prompts are skipped and counted wrong (default 2048)
   --batch N          prompts generated at once (default 8)
+  --style S          azr (the verbatim AZR solve prompts, default) | compact (the tiny preset's, for its warm start)
   --json             print {summary, rows} as JSON instead of the table
   --help             this text`;
 
@@ -30,6 +32,7 @@ export interface EvalRequest {
   maxNew: number;
   maxPrompt: number;
   batch: number;
+  promptStyle: PromptStyle;
   json: boolean;
 }
 
@@ -48,7 +51,7 @@ export function parseEvalFlags(argv: string[]): EvalRequest | "help" {
       strict: true,
       options: {
         checkpoint: { type: "string" }, file: { type: "string" }, tasks: { type: "string" }, limit: { type: "string" },
-        "max-new": { type: "string" }, "max-prompt": { type: "string" }, batch: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
+        "max-new": { type: "string" }, "max-prompt": { type: "string" }, batch: { type: "string" }, style: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (e) {
@@ -62,8 +65,11 @@ export function parseEvalFlags(argv: string[]): EvalRequest | "help" {
   if (!(existsSync(file) && statSync(file).isFile())) throw new UsageError(`--file ${values.file}: no such file`);
   const tasks = ((values.tasks as string | undefined) ?? EVAL_TASKS.join(",")).split(",").map((t) => t.trim());
   for (const t of tasks) if (!(EVAL_TASKS as readonly string[]).includes(t)) throw new UsageError(`--tasks: unknown task "${t}"; use ${EVAL_TASKS.join(", ")}`);
+  const style = (values.style as string | undefined) ?? "azr";
+  if (!(PROMPT_STYLES as readonly string[]).includes(style)) throw new UsageError(`--style ${style}: use ${PROMPT_STYLES.join(" or ")}`);
   return {
     checkpoint,
+    promptStyle: style as PromptStyle,
     file,
     tasks: [...new Set(tasks)] as EvalTask[],
     limit: count("limit", values.limit as string | undefined, Number.MAX_SAFE_INTEGER),
@@ -86,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
   const executor = await defaultExecutor();
   try {
     const bar = new Bar(process.stderr, "eval", rows.length * req.tasks.length);
-    const results = await evaluateRows(policy, executor, rows, { tasks: req.tasks, maxNew: req.maxNew, maxPromptTokens: req.maxPrompt, batch: req.batch, onDone: (n) => bar.tick(n) });
+    const results = await evaluateRows(policy, executor, rows, { tasks: req.tasks, promptStyle: req.promptStyle, maxNew: req.maxNew, maxPromptTokens: req.maxPrompt, batch: req.batch, onDone: (n) => bar.tick(n) });
     bar.end();
     const summary = summarize(results, req.tasks);
     if (req.json) console.log(JSON.stringify({ checkpoint: req.checkpoint, file: req.file, summary, rows: results }));

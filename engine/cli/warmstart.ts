@@ -4,6 +4,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ROLE_KEYS, type RoleKey } from "../warmstart/examples.ts";
 import { SIZES, type SizeName, warmstart, type WarmstartOptions } from "../warmstart/recipe.ts";
 import { scoreTable } from "../warmstart/report.ts";
 import { MIN_VOCAB } from "../warmstart/vocab.ts";
@@ -25,6 +26,8 @@ const USAGE = `usage: bun run warmstart --out DIR [options]
   --held-out N       held-out prompts per role for the report (default ${FULL.heldOut}; --short: ${SHORT.heldOut})
   --max-prompt N     longest prompt in tokens (default 1536)
   --max-new N        response cap in tokens (default 384)
+  --roles LIST       roles trained and scored, comma-separated (default all six: ${ROLE_KEYS.join(",")})
+  --verbatim         train on the reference's verbatim prompts (default: the compact prompts of the tiny preset)
   --traces           step-by-step execution traces inside <think> for deduction answers
   --short            a run of minutes (the defaults marked --short above)
   --help             this text`;
@@ -34,6 +37,13 @@ function positive(flag: string, raw: string | undefined, fallback: number, min =
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} ${raw}: use a whole number ≥ ${min}`);
   return n;
+}
+
+function parseRoles(raw: string | undefined): RoleKey[] {
+  if (raw === undefined) return [...ROLE_KEYS];
+  const roles = [...new Set(raw.split(",").map((r) => r.trim()))];
+  for (const r of roles) if (!(ROLE_KEYS as readonly string[]).includes(r)) throw new UsageError(`--roles: unknown role "${r}"; use ${ROLE_KEYS.join(", ")}`);
+  return roles as RoleKey[];
 }
 
 export function parseWarmstartFlags(argv: string[]): WarmstartOptions | "help" {
@@ -46,7 +56,7 @@ export function parseWarmstartFlags(argv: string[]): WarmstartOptions | "help" {
         out: { type: "string" }, size: { type: "string" }, steps: { type: "string" }, seed: { type: "string" },
         vocab: { type: "string" }, batch: { type: "string" }, lr: { type: "string" }, programs: { type: "string" },
         "held-out": { type: "string" }, "max-prompt": { type: "string" }, "max-new": { type: "string" },
-        traces: { type: "boolean" }, short: { type: "boolean" }, help: { type: "boolean" },
+        roles: { type: "string" }, verbatim: { type: "boolean" }, traces: { type: "boolean" }, short: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (e) {
@@ -75,6 +85,8 @@ export function parseWarmstartFlags(argv: string[]): WarmstartOptions | "help" {
     maxPromptTokens: positive("max-prompt", s("max-prompt"), 1536, 64),
     maxNewTokens: positive("max-new", s("max-new"), 384, 8),
     traces: values.traces === true,
+    promptStyle: values.verbatim ? "azr" : "compact",
+    roles: parseRoles(values.roles as string | undefined),
   };
 }
 

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { Executor } from "../../sandbox/index.ts";
 import { REFERENCE_DEFAULTS, type TrainConfig } from "../config/schema.ts";
 import { extractAnswer, formatOk, generationText } from "../tasks/parse.ts";
-import { solvePrompt } from "../tasks/prompts.ts";
+import { type PromptStyle, solvePrompt } from "../tasks/prompts.ts";
 import type { IoProgram } from "../tasks/types.ts";
 import { Clock } from "../trainer/clock.ts";
 import type { StepContext } from "../trainer/context.ts";
@@ -78,6 +78,8 @@ export function defaultExecutor(): Promise<Executor> {
 
 export interface EvalOptions {
   tasks: readonly EvalTask[];
+  /** azr (the verbatim solve prompts, default) or compact (for checkpoints warm-started on the tiny preset's). */
+  promptStyle: PromptStyle;
   maxNew: number;
   maxPromptTokens: number;
   batch: number;
@@ -87,7 +89,7 @@ export interface EvalOptions {
 
 /** Greedy answers to every (row, task) and their verdicts, in row order per task. */
 export async function evaluateRows(policy: PolicyLike, executor: ExecutorLike, rows: readonly EvalRow[], o: EvalOptions): Promise<RowResult[]> {
-  const config: TrainConfig = REFERENCE_DEFAULTS;
+  const config: TrainConfig = { ...REFERENCE_DEFAULTS, tasks: { ...REFERENCE_DEFAULTS.tasks, promptStyle: o.promptStyle } };
   const ctx: Pick<StepContext, "executor" | "clock" | "progress" | "config" | "policy"> = {
     policy,
     executor,
@@ -99,7 +101,7 @@ export async function evaluateRows(policy: PolicyLike, executor: ExecutorLike, r
   for (const task of o.tasks) {
     const items = rows.map((r) => {
       const program: IoProgram = { snippet: r.code, input: r.input, output: r.output, imports: [], step: 0 };
-      const prompt = solvePrompt({ task, program });
+      const prompt = solvePrompt({ task, program }, o.promptStyle);
       return { row: r, program, prompt, ids: encodePrompt(ctx, prompt) };
     });
     const fits = items.filter((it) => it.ids.length <= o.maxPromptTokens);

@@ -14,7 +14,7 @@ export async function solveRates(ctx: StepContext, items: readonly PosedProgram[
   const { config } = ctx;
   const n = config.rewards.learnabilitySamples;
   const prompts = items.map((item) => {
-    const prompt = solvePrompt(item);
+    const prompt = solvePrompt(item, config.tasks.promptStyle);
     const ids = encodePrompt(ctx, prompt);
     return ids.length <= config.tasks.maxPromptTokens ? { prompt, ids } : null;
   });

@@ -24,7 +24,7 @@ export function solveDrafts(ctx: StepContext, task: TaskType, snapshot: BufferSn
   const drafts: SolveDraft[] = [];
   for (const program of picked) {
     const item = { task, program } as PosedProgram;
-    const prompt = solvePrompt(item);
+    const prompt = solvePrompt(item, tasks.promptStyle);
     const ids = encodePrompt(ctx, prompt);
     if (ids.length <= tasks.maxPromptTokens) drafts.push({ item, prompt, ids });
   }

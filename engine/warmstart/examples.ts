@@ -11,6 +11,7 @@ import {
   solveInductionPrompt,
 } from "../tasks/prompts.ts";
 import type { Role, TaskType } from "../tasks/types.ts";
+import type { PromptStyle } from "../tasks/prompts.ts";
 import { asInduction, asIo, type GenProgram } from "./programs.ts";
 
 export type RoleKey = `${TaskType}/${Role}`;
@@ -36,6 +37,7 @@ export interface PromptSettings {
   references: number;
   numInputs: number;
   bannedWords: readonly string[];
+  style: PromptStyle;
 }
 
 const F = "```";
@@ -54,23 +56,23 @@ function deductionThink(p: GenProgram): string {
 export function makeExample(role: RoleKey, p: GenProgram, pool: readonly GenProgram[], rng: Rng, s: PromptSettings): Example {
   switch (role) {
     case "deduction/solve":
-      return { role, program: p, prompt: solveDeductionPrompt(asIo(p)), response: respond(deductionThink(p), block("output", p.output)) };
+      return { role, program: p, prompt: solveDeductionPrompt(asIo(p), s.style), response: respond(deductionThink(p), block("output", p.output)) };
     case "abduction/solve":
-      return { role, program: p, prompt: solveAbductionPrompt(asIo(p)), response: respond("Find an input.", block("input", p.input)) };
+      return { role, program: p, prompt: solveAbductionPrompt(asIo(p), s.style), response: respond("Find an input.", block("input", p.input)) };
     case "induction/solve":
-      return { role, program: p, prompt: solveInductionPrompt(asInduction(p)), response: respond("Fit the pairs.", block("python", p.snippet)) };
+      return { role, program: p, prompt: solveInductionPrompt(asInduction(p), s.style), response: respond("Fit the pairs.", block("python", p.snippet)) };
     case "deduction/propose":
     case "abduction/propose": {
       const others = pool.filter((q) => q.snippet !== p.snippet);
       const refs = rng.sample(others, Math.min(others.length, 1 + rng.int(s.references))).map(asIo);
       const task = role === "deduction/propose" ? "deduction" : "abduction";
       const answer = `${block("python", p.snippet)}\n${block("input", p.input)}`;
-      return { role, program: p, prompt: proposeIoPrompt(task, refs, s.bannedWords), response: respond(`New: ${p.message}`, answer) };
+      return { role, program: p, prompt: proposeIoPrompt(task, refs, s.bannedWords, s.style), response: respond(`New: ${p.message}`, answer) };
     }
     case "induction/propose": {
       const inputs = p.inputs.slice(0, s.numInputs).map((i) => block("input", i));
       const answer = `${inputs.join("\n")}\n${block("message", p.message)}`;
-      return { role, program: p, prompt: proposeInductionPrompt(p.snippet, s.numInputs), response: respond("Varied inputs.", answer) };
+      return { role, program: p, prompt: proposeInductionPrompt(p.snippet, s.numInputs, s.style), response: respond("Varied inputs.", answer) };
     }
   }
 }

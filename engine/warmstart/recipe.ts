@@ -12,9 +12,10 @@ import { Executor } from "../../sandbox/index.ts";
 import { makeCheckpoint, parameterCount, Policy } from "../model/index.ts";
 import { Rng } from "../rng.ts";
 import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
+import type { PromptStyle } from "../tasks/prompts.ts";
 import type { Tokenizer } from "../tokenizer/index.ts";
 import { encodePrompt } from "../trainer/rollout.ts";
-import { type Example, makeExample, type PromptSettings, ROLE_KEYS, type RoleKey } from "./examples.ts";
+import { type Example, makeExample, type PromptSettings, type RoleKey } from "./examples.ts";
 import { generatePool, type GenProgram, INDUCTION_INPUTS, MAX_DEPTH } from "./programs.ts";
 import { type RoleScore, scoreExamples, scoringContext } from "./report.ts";
 import { writeTruncatedQwen } from "./vocab.ts";
@@ -38,6 +39,10 @@ export interface WarmstartOptions {
   /** Programs in the training pool and per role in the held-out evaluation. */
   programs: number;
   heldOut: number;
+  /** The prompts trained on: the tiny preset's compact ones, or the reference's verbatim ones. */
+  promptStyle: PromptStyle;
+  /** Roles trained and scored (default all six). */
+  roles: readonly RoleKey[];
   /** Step-by-step execution traces inside <think> for deduction answers. */
   traces: boolean;
   /** Longest prompt kept (longer proposer prompts are rebuilt with fewer references), and the response cap. */
@@ -108,13 +113,13 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
   const trainSnippets = new Set(train.map((p) => p.snippet));
   const held = await generatePool(executor, { seed: o.seed + 1_000_003, size: o.heldOut * 2, traces: o.traces, depthMix: [0, 2, 3, 3, 2], exclude: trainSnippets });
 
-  const settings: PromptSettings = { references: 3, numInputs: INDUCTION_INPUTS, bannedWords: REFERENCE_BANNED_WORDS };
+  const settings: PromptSettings = { references: 3, numInputs: INDUCTION_INPUTS, bannedWords: REFERENCE_BANNED_WORDS, style: o.promptStyle };
   const rng = Rng.seeded(o.seed + 7);
   const maxBatch = Math.max(o.batch, GENERATION_BATCH);
   const policy = await Policy.load(initDir, { maxSeq: o.maxPromptTokens + o.maxNewTokens, maxBatch });
   try {
-    const ctx = scoringContext(policy, executor, maxBatch);
-    const heldOut = ROLE_KEYS.flatMap((role) =>
+    const ctx = scoringContext(policy, executor, maxBatch, o.promptStyle);
+    const heldOut = o.roles.flatMap((role) =>
       held.slice(0, o.heldOut * 2).flatMap((p) => fittingExample(role, p, held, rng, settings, tokenizer, o.maxPromptTokens) ?? []).filter((_, i) => i < o.heldOut),
     );
     // A random model never stops before maxNew, so it is scored on a few prompts per role only.
@@ -129,7 +134,7 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
     let trainMs = 0;
     phase(`training ${o.steps} steps`);
     for (let t = 1; t <= o.steps; t++) {
-      const role = ROLE_KEYS[(t - 1) % ROLE_KEYS.length];
+      const role = o.roles[(t - 1) % o.roles.length];
       const allowed = byDepth[curriculumDepth((t - 1) / o.steps)];
       const seqs = [];
       while (seqs.length < o.batch) {

@@ -3,6 +3,7 @@
 // format, parse, the executor's validate). So "format rate" and "valid" mean exactly what they mean in self-play.
 import { REFERENCE_DEFAULTS, type TrainConfig } from "../config/schema.ts";
 import { Rng } from "../rng.ts";
+import type { PromptStyle } from "../tasks/prompts.ts";
 import type { PosedProgram } from "../tasks/types.ts";
 import { Clock } from "../trainer/clock.ts";
 import type { StepContext } from "../trainer/context.ts";
@@ -24,8 +25,9 @@ export interface RoleScore {
 }
 
 /** A StepContext for scoring outside a training run: the reference's task and reward settings, nothing sampled. */
-export function scoringContext(policy: PolicyLike, executor: ExecutorLike, maxBatch: number): StepContext {
-  const config: TrainConfig = { ...REFERENCE_DEFAULTS, model: { ...REFERENCE_DEFAULTS.model, maxBatch } };
+export function scoringContext(policy: PolicyLike, executor: ExecutorLike, maxBatch: number, promptStyle: PromptStyle): StepContext {
+  const d = REFERENCE_DEFAULTS;
+  const config: TrainConfig = { ...d, model: { ...d.model, maxBatch }, tasks: { ...d.tasks, promptStyle } };
   return { policy, executor, config, rng: Rng.seeded(0), clock: new Clock(), progress: new Progress(null, 0), step: 0, interrupted: () => false };
 }
 
