@@ -4,13 +4,12 @@
 // with --json {summary, rows}. Exit codes: 0 done, 2 bad flag or path, 1 other.
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { DEFAULT_EVAL_FILE } from "../config/schema.ts";
 import { defaultExecutor, EVAL_TASKS, type EvalTask, evaluateRows, readRows, summarize } from "../eval/cruxeval.ts";
 import { Policy, readConfig } from "../model/index.ts";
 import { PROMPT_STYLES, type PromptStyle } from "../tasks/prompts.ts";
 import { Bar } from "./bar.ts";
-import { UsageError } from "./usage.ts";
+import { parseFlagValues, UsageError, wholeNumber } from "./usage.ts";
 
 const USAGE = `usage: bun run eval --checkpoint DIR [options]
   --checkpoint DIR   Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json)
@@ -36,27 +35,12 @@ export interface EvalRequest {
   json: boolean;
 }
 
-function count(flag: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag} ${raw}: use a whole number ≥ 1`);
-  return n;
-}
-
 export function parseEvalFlags(argv: string[]): EvalRequest | "help" {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        checkpoint: { type: "string" }, file: { type: "string" }, tasks: { type: "string" }, limit: { type: "string" },
-        "max-new": { type: "string" }, "max-prompt": { type: "string" }, batch: { type: "string" }, style: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlagValues(argv, {
+    checkpoint: { type: "string" }, file: { type: "string" }, tasks: { type: "string" }, limit: { type: "string" },
+    "max-new": { type: "string" }, "max-prompt": { type: "string" }, batch: { type: "string" }, style: { type: "string" },
+    json: { type: "boolean" }, help: { type: "boolean" },
+  });
   if (values.help) return "help";
   if (typeof values.checkpoint !== "string") throw new UsageError("--checkpoint DIR is required");
   const checkpoint = resolve(values.checkpoint);
@@ -72,10 +56,10 @@ export function parseEvalFlags(argv: string[]): EvalRequest | "help" {
     promptStyle: style as PromptStyle,
     file,
     tasks: [...new Set(tasks)] as EvalTask[],
-    limit: count("limit", values.limit as string | undefined, Number.MAX_SAFE_INTEGER),
-    maxNew: count("max-new", values["max-new"] as string | undefined, 512),
-    maxPrompt: count("max-prompt", values["max-prompt"] as string | undefined, 2048),
-    batch: count("batch", values.batch as string | undefined, 8),
+    limit: wholeNumber("limit", values.limit, Number.MAX_SAFE_INTEGER),
+    maxNew: wholeNumber("max-new", values["max-new"], 512),
+    maxPrompt: wholeNumber("max-prompt", values["max-prompt"], 2048),
+    batch: wholeNumber("batch", values.batch, 8),
     json: values.json === true,
   };
 }

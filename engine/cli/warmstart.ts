@@ -2,20 +2,20 @@
 // Makes a base model from generated programs only (engine/warmstart/recipe.ts) and writes it as a Hugging Face
 // checkpoint directory with report.json. Exit codes: 0 written, 2 bad flag or path, 1 other.
 import { existsSync, readdirSync } from "node:fs";
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
 import { ROLE_KEYS, type RoleKey } from "../warmstart/examples.ts";
 import { SIZES, type SizeName, warmstart, type WarmstartOptions } from "../warmstart/recipe.ts";
 import { scoreTable } from "../warmstart/report.ts";
 import { MIN_VOCAB } from "../warmstart/vocab.ts";
 import { Bar } from "./bar.ts";
-import { UsageError } from "./usage.ts";
+import { parseFlagValues, UsageError, wholeNumber } from "./usage.ts";
 
 const FULL = { steps: 1200, programs: 3000, heldOut: 32 };
 const SHORT = { steps: 60, programs: 200, heldOut: 8 };
 
 const USAGE = `usage: bun run warmstart --out DIR [options]
   --out DIR          checkpoint directory to write (must not exist yet)
+  --init DIR         continue from this checkpoint (e.g. an earlier warm start) instead of a random model
   --size S           ${Object.keys(SIZES).join(" | ")} (default tiny: hidden 64, 2 layers)
   --steps N          optimizer steps (default ${FULL.steps}; --short: ${SHORT.steps})
   --seed S           seed of the model, the programs and the order (default 1)
@@ -24,20 +24,13 @@ const USAGE = `usage: bun run warmstart --out DIR [options]
   --lr X             peak learning rate (default 0.003)
   --programs N       training programs (default ${FULL.programs}; --short: ${SHORT.programs})
   --held-out N       held-out prompts per role for the report (default ${FULL.heldOut}; --short: ${SHORT.heldOut})
-  --max-prompt N     longest prompt in tokens (default 1536)
-  --max-new N        response cap in tokens (default 384)
+  --max-prompt N     longest prompt in tokens (default 768)
+  --max-new N        response cap in tokens (default 320)
   --roles LIST       roles trained and scored, comma-separated (default all six: ${ROLE_KEYS.join(",")})
   --verbatim         train on the reference's verbatim prompts (default: the compact prompts of the tiny preset)
   --traces           step-by-step execution traces inside <think> for deduction answers
   --short            a run of minutes (the defaults marked --short above)
   --help             this text`;
-
-function positive(flag: string, raw: string | undefined, fallback: number, min = 1): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} ${raw}: use a whole number ≥ ${min}`);
-  return n;
-}
 
 function parseRoles(raw: string | undefined): RoleKey[] {
   if (raw === undefined) return [...ROLE_KEYS];
@@ -47,21 +40,12 @@ function parseRoles(raw: string | undefined): RoleKey[] {
 }
 
 export function parseWarmstartFlags(argv: string[]): WarmstartOptions | "help" {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        out: { type: "string" }, size: { type: "string" }, steps: { type: "string" }, seed: { type: "string" },
-        vocab: { type: "string" }, batch: { type: "string" }, lr: { type: "string" }, programs: { type: "string" },
-        "held-out": { type: "string" }, "max-prompt": { type: "string" }, "max-new": { type: "string" },
-        roles: { type: "string" }, verbatim: { type: "boolean" }, traces: { type: "boolean" }, short: { type: "boolean" }, help: { type: "boolean" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const values = parseFlagValues(argv, {
+    out: { type: "string" }, init: { type: "string" }, size: { type: "string" }, steps: { type: "string" }, seed: { type: "string" },
+    vocab: { type: "string" }, batch: { type: "string" }, lr: { type: "string" }, programs: { type: "string" },
+    "held-out": { type: "string" }, "max-prompt": { type: "string" }, "max-new": { type: "string" },
+    roles: { type: "string" }, verbatim: { type: "boolean" }, traces: { type: "boolean" }, short: { type: "boolean" }, help: { type: "boolean" },
+  });
   if (values.help) return "help";
   if (typeof values.out !== "string") throw new UsageError("--out DIR is required");
   const out = resolve(values.out);
@@ -71,19 +55,21 @@ export function parseWarmstartFlags(argv: string[]): WarmstartOptions | "help" {
   const lr = values.lr === undefined ? 3e-3 : Number(values.lr);
   if (!(Number.isFinite(lr) && lr >= 0)) throw new UsageError(`--lr ${values.lr}: use a number ≥ 0`);
   const d = values.short ? SHORT : FULL;
-  const s = (k: string): string | undefined => values[k] as string | undefined;
+  const init = values.init === undefined ? null : resolve(values.init as string);
+  if (init !== null && !existsSync(join(init, "config.json"))) throw new UsageError(`--init ${values.init}: no config.json there; not a model checkpoint directory`);
   return {
     out,
+    init,
     size: size as SizeName,
-    steps: positive("steps", s("steps"), d.steps),
-    seed: positive("seed", s("seed"), 1, 0),
-    vocab: positive("vocab", s("vocab"), 4096, MIN_VOCAB),
-    batch: positive("batch", s("batch"), 8),
+    steps: wholeNumber("steps", values.steps, d.steps),
+    seed: wholeNumber("seed", values.seed, 1, 0),
+    vocab: wholeNumber("vocab", values.vocab, 4096, MIN_VOCAB),
+    batch: wholeNumber("batch", values.batch, 8),
     lr,
-    programs: positive("programs", s("programs"), d.programs, 10),
-    heldOut: positive("held-out", s("held-out"), d.heldOut),
-    maxPromptTokens: positive("max-prompt", s("max-prompt"), 1536, 64),
-    maxNewTokens: positive("max-new", s("max-new"), 384, 8),
+    programs: wholeNumber("programs", values.programs, d.programs, 10),
+    heldOut: wholeNumber("held-out", values["held-out"], d.heldOut),
+    maxPromptTokens: wholeNumber("max-prompt", values["max-prompt"], 768, 64),
+    maxNewTokens: wholeNumber("max-new", values["max-new"], 320, 8),
     traces: values.traces === true,
     promptStyle: values.verbatim ? "azr" : "compact",
     roles: parseRoles(values.roles as string | undefined),

@@ -31,6 +31,8 @@ export interface WarmstartOptions {
   size: SizeName;
   steps: number;
   seed: number;
+  /** Continue from this checkpoint (its own tokenizer and shape) instead of a random model; null = random. */
+  init: string | null;
   /** Ordinary ids of the truncated vocabulary. */
   vocab: number;
   /** Sequences per optimizer step (one role each). */
@@ -95,6 +97,7 @@ function fittingExample(role: RoleKey, p: GenProgram, pool: readonly GenProgram[
 /** Greedy scoring runs this many prompts at once (training batches may be smaller). */
 const GENERATION_BATCH = 8;
 const BEFORE_PER_ROLE = 4;
+const PROPOSE_DEPTH = 2;
 
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
@@ -102,10 +105,13 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
   const phase = o.onPhase ?? (() => {});
   const tmp = `${o.out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  const tokDir = join(tmp, "tokenizer");
-  const tokenizer = writeTruncatedQwen(tokDir, o.vocab);
-  const initDir = join(tmp, "init");
-  await makeCheckpoint(initDir, { preset: "tiny", ...SIZES[o.size], seed: o.seed, tokenizer: join(tokDir, "tokenizer.json") });
+  let initDir = o.init;
+  if (initDir === null) {
+    const tokDir = join(tmp, "tokenizer");
+    writeTruncatedQwen(tokDir, o.vocab);
+    initDir = join(tmp, "init");
+    await makeCheckpoint(initDir, { preset: "tiny", ...SIZES[o.size], seed: o.seed, tokenizer: join(tokDir, "tokenizer.json") });
+  }
 
   await using executor = await Executor.create({ workers: 2, timeoutMs: 5000 });
   phase("generating programs (the executor validates each and computes its outputs)");
@@ -117,6 +123,7 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
   const rng = Rng.seeded(o.seed + 7);
   const maxBatch = Math.max(o.batch, GENERATION_BATCH);
   const policy = await Policy.load(initDir, { maxSeq: o.maxPromptTokens + o.maxNewTokens, maxBatch });
+  const tokenizer = policy.tokenizer;
   try {
     const ctx = scoringContext(policy, executor, maxBatch, o.promptStyle);
     const heldOut = o.roles.flatMap((role) =>
@@ -135,7 +142,9 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
     phase(`training ${o.steps} steps`);
     for (let t = 1; t <= o.steps; t++) {
       const role = o.roles[(t - 1) % o.roles.length];
-      const allowed = byDepth[curriculumDepth((t - 1) / o.steps)];
+      // Proposers are taught short programs (depth ≤ PROPOSE_DEPTH): a small model writes them valid far more often.
+      const depth = curriculumDepth((t - 1) / o.steps);
+      const allowed = byDepth[role.endsWith("propose") ? Math.min(depth, PROPOSE_DEPTH) : depth];
       const seqs = [];
       while (seqs.length < o.batch) {
         const e = fittingExample(role, rng.pick(allowed), train, rng, settings, tokenizer, o.maxPromptTokens);
