@@ -46,7 +46,7 @@ describe("errors name the value and the fix", () => {
     ["range", { flags: [flag({ rewards: { learnabilitySamples: 1 } })] }, /rewards.learnabilitySamples = 1: use an integer ≥ 2/],
     ["enum", { flags: [flag({ buffers: { capPolicy: "lifo" } })] }, /buffers.capPolicy = "lifo": use "keep_oldest" or "fifo"/],
     ["task types", { flags: [flag({ tasks: { types: ["deduction", "deduction"] } })] }, /tasks.types = \["deduction","deduction"\]: use distinct values/],
-    ["sequence budget", { flags: [flag({ rollout: { maxNewTokens: 100000 } })] }, /model.maxSeq = 1600: must hold tasks.maxPromptTokens \+ rollout.maxNewTokens/],
+    ["sequence budget", { flags: [flag({ rollout: { maxNewTokens: 100000 } })] }, /model.maxSeq = 1088: must hold tasks.maxPromptTokens \+ rollout.maxNewTokens/],
     ["missing seed file", { flags: [flag({ data: { seedFile: "/nonexistent/seed.jsonl" } })] }, /data.seedFile: file \/nonexistent\/seed.jsonl does not exist/],
     ["checkpoint not a dir", { flags: [flag({ model: { checkpoint: "/nonexistent" } })] }, /--checkpoint \/nonexistent is not a directory/],
     ["checkpoint without config.json", { flags: [flag({ model: { checkpoint: tmpdir() } })] }, /has no config.json/],
@@ -72,7 +72,7 @@ describe("precedence: flags over file over preset over defaults", () => {
     const file = join(dir, "c.json");
     writeFileSync(file, JSON.stringify({ steps: 7, rewards: { extremeValue: 0 }, tasks: { batchSize: 3 } }));
     const { config } = resolveConfig({ configFile: file, flags: [flag({ steps: 9 })] });
-    expect([config.steps, config.rewards.extremeValue, config.tasks.batchSize, config.rollout.maxNewTokens]).toEqual([9, 0, 3, 24]);
+    expect([config.steps, config.rewards.extremeValue, config.tasks.batchSize, config.rollout.maxNewTokens]).toEqual([9, 0, 3, 320]);
     writeFileSync(file, "{ nope");
     expect(() => resolveConfig({ configFile: file })).toThrow(/c.json is not valid JSON/);
   });

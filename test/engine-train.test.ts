@@ -112,7 +112,7 @@ describe("tiny training end to end", () => {
     expect(samples[0].samples.map((s) => `${s.task}/${s.role}`)).toEqual(["abduction/propose", "abduction/solve", "deduction/propose", "deduction/solve", "induction/propose", "induction/solve"]);
     for (const s of samples[0].samples) expect(typeof s.reward).toBe("number");
     expect(readFileSync(join(full, "checkpoints", "latest"), "utf8").trim()).toBe("step-000002");
-    const before = tensors(join(full, "initial-model"));
+    const before = tensors(join(ckpt(full, 0), "model")); // the warm-start checkpoint, as the run saved it at step 0
     const after = tensors(join(ckpt(full, 1), "model"));
     expect(after.size).toBe(before.size);
     const unchanged = [...before].filter(([name, bytes]) => bytes.equals(after.get(name) as Buffer)).map(([n]) => n);

@@ -9,9 +9,9 @@ import { DEFAULT_PORT, PortInUse, startDashboard } from "../../dashboard/server.
 import { UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run train [options]
-  --preset P        ${PRESET_NAMES.join(" | ")} (default tiny: a random small model, runs on a CPU)
+  --preset P        ${PRESET_NAMES.join(" | ")} (default tiny: the shipped warm-start model, runs on a CPU)
   --config FILE     JSON file with settings that override the preset (same shape as config.json of a run)
-  --checkpoint DIR  model checkpoint to train (required by qwen2.5-coder; tiny makes a random one)
+  --checkpoint DIR  model checkpoint to train (required by qwen2.5-coder; tiny uses engine/data/warmstart)
   --steps N         number of training steps
   --out DIR         run directory for metrics, logs and checkpoints (default runs/<preset>-<time>)
   --resume DIR      continue the run in DIR from its latest checkpoint (only --steps may change)

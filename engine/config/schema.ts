@@ -5,6 +5,7 @@
 // before any work starts.
 import type { TaskType } from "../tasks/types.ts";
 import type { FReplaceLocation } from "../tasks/parse.ts";
+import type { PromptStyle } from "../tasks/prompts.ts";
 import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
 import { resolve } from "node:path";
 
@@ -90,6 +91,8 @@ export interface TaskConfig {
   solveLengthFilter: SolveLengthFilter;
   /** true: cut the decoded text at its first "Assistant:" like the reference; false: at the prompt's own marker. */
   splitOnFirstAssistant: boolean;
+  /** azr: the reference's verbatim prompts; compact: the short CPU-scale prompts (tasks/compact-templates.ts). */
+  promptStyle: PromptStyle;
 }
 
 export interface RolloutConfig {
@@ -200,6 +203,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     maxPromptTokens: 6144,
     solveLengthFilter: "refill",
     splitOnFirstAssistant: true,
+    promptStyle: "azr",
   },
   rollout: { maxNewTokens: 8096, temperature: 1, topK: 0, topP: 1 },
   rewards: { learnabilitySamples: 8, learnabilityTemperature: 1, extremeValue: -0.5, inductionReward: "binary" },

@@ -79,6 +79,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [int(c.tasks.references, 1), "tasks.references", c.tasks.references, "use an integer ≥ 1"],
     [int(c.tasks.numInputs, 2), "tasks.numInputs", c.tasks.numInputs, "use an integer ≥ 2 (half are hidden)"],
     [["not_first", "any_last"].includes(c.tasks.fReplaceLocation), "tasks.fReplaceLocation", c.tasks.fReplaceLocation, 'use "not_first" or "any_last"'],
+    [["azr", "compact"].includes(c.tasks.promptStyle), "tasks.promptStyle", c.tasks.promptStyle, 'use "azr" (verbatim) or "compact"'],
     [c.tasks.bannedWords.every((w) => typeof w === "string" && w !== ""), "tasks.bannedWords", c.tasks.bannedWords, "use non-empty strings"],
     [int(c.tasks.maxPromptTokens, 1), "tasks.maxPromptTokens", c.tasks.maxPromptTokens, "use an integer ≥ 1"],
     [

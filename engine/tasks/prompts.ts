@@ -11,6 +11,19 @@ import {
   SOLVE_DEDUCTION,
   SOLVE_INDUCTION,
 } from "./templates.ts";
+import {
+  COMPACT_INSTRUCTION_FOLLOWING,
+  COMPACT_PROPOSE_ABDUCTION,
+  COMPACT_PROPOSE_DEDUCTION,
+  COMPACT_PROPOSE_INDUCTION,
+  COMPACT_SOLVE_ABDUCTION,
+  COMPACT_SOLVE_DEDUCTION,
+  COMPACT_SOLVE_INDUCTION,
+} from "./compact-templates.ts";
+
+/** `azr`: the reference's verbatim prompts (every preset's default); `compact`: the CPU-scale departure. */
+export type PromptStyle = "azr" | "compact";
+export const PROMPT_STYLES: readonly PromptStyle[] = ["azr", "compact"];
 
 /** Fills `{name}` placeholders in one pass over the template, so inserted text is never re-scanned (like str.format). */
 export function fill(template: string, values: Record<string, string>): string {
@@ -22,8 +35,8 @@ export function fill(template: string, values: Record<string, string>): string {
 }
 
 /** The R1 wrapper around a task text; the result ends with `Assistant: <think>`. */
-export function wrap(task: string): string {
-  return fill(INSTRUCTION_FOLLOWING, { prompt: task });
+export function wrap(task: string, style: PromptStyle = "azr"): string {
+  return fill(style === "azr" ? INSTRUCTION_FOLLOWING : COMPACT_INSTRUCTION_FOLLOWING, { prompt: task });
 }
 
 type Reference = Pick<IoProgram, "snippet" | "input" | "output">;
@@ -44,43 +57,46 @@ export function proposeIoPrompt(
   task: "abduction" | "deduction",
   refs: readonly Reference[],
   bannedWords: readonly string[],
+  style: PromptStyle = "azr",
 ): string {
-  const template = task === "abduction" ? PROPOSE_ABDUCTION : PROPOSE_DEDUCTION;
-  return wrap(fill(template, { banned: bannedWords.join(", ") }) + referenceBlocks(refs) + "\n");
+  const template =
+    style === "azr" ? (task === "abduction" ? PROPOSE_ABDUCTION : PROPOSE_DEDUCTION) : task === "abduction" ? COMPACT_PROPOSE_ABDUCTION : COMPACT_PROPOSE_DEDUCTION;
+  return wrap(fill(template, { banned: bannedWords.join(", ") }) + referenceBlocks(refs) + "\n", style);
 }
 
 /** gen_code_f: one snippet followed by `f(<|YOUR INPUT WILL BE PLUGGED HERE|>)`. */
-export function proposeInductionPrompt(snippet: string, numInputs: number): string {
+export function proposeInductionPrompt(snippet: string, numInputs: number, style: PromptStyle = "azr"): string {
+  if (style === "compact") return wrap(fill(COMPACT_PROPOSE_INDUCTION, { num_inputs: String(numInputs), snippet }), style);
   return wrap(fill(PROPOSE_INDUCTION, { num_inputs: String(numInputs), snippet: snippet + CODE_SUFFIX }));
 }
 
 /** pred_code_i: the snippet and the gold output; asks for an input. */
-export function solveAbductionPrompt(p: Pick<IoProgram, "snippet" | "output">): string {
-  return wrap(fill(SOLVE_ABDUCTION, { snippet: p.snippet, output: p.output }));
+export function solveAbductionPrompt(p: Pick<IoProgram, "snippet" | "output">, style: PromptStyle = "azr"): string {
+  return wrap(fill(style === "azr" ? SOLVE_ABDUCTION : COMPACT_SOLVE_ABDUCTION, { snippet: p.snippet, output: p.output }), style);
 }
 
 /** pred_code_o: the snippet and the input; asks for the output. */
-export function solveDeductionPrompt(p: Pick<IoProgram, "snippet" | "input">): string {
-  return wrap(fill(SOLVE_DEDUCTION, { snippet: p.snippet, input: p.input }));
+export function solveDeductionPrompt(p: Pick<IoProgram, "snippet" | "input">, style: PromptStyle = "azr"): string {
+  return wrap(fill(style === "azr" ? SOLVE_DEDUCTION : COMPACT_SOLVE_DEDUCTION, { snippet: p.snippet, input: p.input }), style);
 }
 
 /** pred_code_f: the visible half of the pairs as `input_i`/`output_i` blocks and the message; never the code. */
-export function solveInductionPrompt(p: Pick<InductionProgram, "inputs" | "outputs" | "message">): string {
+export function solveInductionPrompt(p: Pick<InductionProgram, "inputs" | "outputs" | "message">, style: PromptStyle = "azr"): string {
   const pairs = splitPairs(p)
     .visible.map(([inp, out], i) => `\`\`\`input_${i}\n${inp}\n\`\`\`\n\`\`\`output_${i}\n${out}\n\`\`\`\n`)
     .join("");
-  return wrap(fill(SOLVE_INDUCTION, { pairs, message: p.message }));
+  return wrap(fill(style === "azr" ? SOLVE_INDUCTION : COMPACT_SOLVE_INDUCTION, { pairs, message: p.message }), style);
 }
 
 /** The solve prompt of any task type for a buffered program. */
-export function solvePrompt(item: PosedProgram): string {
+export function solvePrompt(item: PosedProgram, style: PromptStyle = "azr"): string {
   switch (item.task) {
     case "induction":
-      return solveInductionPrompt(item.program);
+      return solveInductionPrompt(item.program, style);
     case "abduction":
-      return solveAbductionPrompt(item.program);
+      return solveAbductionPrompt(item.program, style);
     case "deduction":
-      return solveDeductionPrompt(item.program);
+      return solveDeductionPrompt(item.program, style);
   }
 }
 

@@ -32,7 +32,7 @@ export async function evaluate(ctx: StepContext, rows: readonly IoProgram[]): Pr
     { task: "abduction", program },
   ]);
   const prompts = items
-    .map((item) => ({ item, prompt: solvePrompt(item) }))
+    .map((item) => ({ item, prompt: solvePrompt(item, ctx.config.tasks.promptStyle) }))
     .map((p) => ({ ...p, ids: encodePrompt(ctx, p.prompt) }))
     .filter((p) => p.ids.length <= ctx.config.tasks.maxPromptTokens);
   const outs = await rollouts(ctx, "eval", prompts, { temperature: 0, maxNew: ctx.config.eval.maxNewTokens });

@@ -18,7 +18,7 @@ export interface LearnabilityPrompt {
 
 /** The solve prompt a new task's learnability rollouts use; null when it is over maxPromptTokens (reference filter). */
 export function learnabilityPrompt(ctx: Pick<StepContext, "config"> & TokenizerHolder, item: PosedProgram): LearnabilityPrompt | null {
-  const prompt = solvePrompt(item);
+  const prompt = solvePrompt(item, ctx.config.tasks.promptStyle);
   const ids = encodePrompt(ctx, prompt);
   return ids.length <= ctx.config.tasks.maxPromptTokens ? { prompt, ids } : null;
 }

@@ -25,10 +25,10 @@ export function proposeDrafts(ctx: StepContext, task: TaskType, snapshot: Buffer
     const draw = (): string => {
       if (task === "induction") {
         source = drawInductionSource(snapshot.abduction, snapshot.deduction, ctx.rng);
-        return proposeInductionPrompt(source.snippet, tasks.numInputs);
+        return proposeInductionPrompt(source.snippet, tasks.numInputs, tasks.promptStyle);
       }
       const refs = drawReferences(snapshot[task], tasks.references, ctx.rng);
-      return proposeIoPrompt(task, refs, tasks.bannedWords);
+      return proposeIoPrompt(task, refs, tasks.bannedWords, tasks.promptStyle);
     };
     const count = (text: string): number => {
       ids = encodePrompt(ctx, text);

@@ -38,7 +38,7 @@ export function solveDrafts(
   const drafts: SolveDraft[] = [];
   for (const program of picked) {
     const item = { task, program } as PosedProgram;
-    const prompt = solvePrompt(item);
+    const prompt = solvePrompt(item, tasks.promptStyle);
     const ids = encodePrompt(ctx, prompt);
     if (ids.length <= limit) drafts.push({ item, prompt, ids });
   }
