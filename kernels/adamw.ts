@@ -98,6 +98,16 @@ export class AdamW {
     step.run(...this.nextStep(lr));
   }
 
+  /** Encodes only the norm and the clipping factor: a caller that must see the norm first (a non-finite one skips). */
+  encodeNorm(step: Step): void {
+    step.run(...this.normDispatches);
+  }
+
+  /** Encodes every parameter's update, after encodeNorm's norm was read in an earlier submission. */
+  encodeUpdate(step: Step, lr = this.config.lr): void {
+    step.run(...this.nextStep(lr).slice(this.normDispatches.length));
+  }
+
   /** Advances the step count, sets its uniforms and returns its dispatches, in order (encode() runs them). */
   nextStep(lr = this.config.lr): Dispatch[] {
     if (!(lr >= 0)) throw new Error(`AdamW: learning rate must be >= 0, got ${lr}`);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REFERENCE_DEFAULTS, type TrainConfig } from "../engine/config/schema.ts";
 import { randomTensors, saveCheckpoint, Policy } from "../engine/model/index.ts";
+import { readSafetensorsDir } from "../engine/model/safetensors.ts";
 import { resolveShape } from "../engine/model/make.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
 import { whitenedAdvantages } from "../engine/trr/advantage.ts";
@@ -81,5 +82,17 @@ describe("update with the real policy", () => {
     const bad = await update({ config, policy: poisoned }, batch, null);
     expect(Number.isNaN(bad.gradNorm)).toBe(true);
     expect([bad.optimizerSteps, bad.skippedSteps]).toEqual([1, 1]);
+  });
+  test("a skipped step leaves every weight as it was (verl zeroes the gradients and skips)", async () => {
+    const before = readSafetensorsDir(join(root, "poisoned"));
+    await update({ config, policy: poisoned }, batch, null);
+    await poisoned.save(join(root, "poisoned-after"));
+    const after = readSafetensorsDir(join(root, "poisoned-after"));
+    for (const [name, t] of before) {
+      const got = after.get(name)!.data;
+      t.data.forEach((x, i) => {
+        if (Number.isNaN(x) ? !Number.isNaN(got[i]) : got[i] !== x) throw new Error(`${name}[${i}]: ${x} became ${got[i]}`);
+      });
+    }
   });
 });

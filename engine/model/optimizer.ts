@@ -12,6 +12,8 @@ export interface StepOptions {
   eps: number;
   /** Clip the global gradient norm to this; 0 or Infinity = no clipping. */
   maxGradNorm: number;
+  /** Which parameters weight decay reaches: `all` (torch's AdamW, as verl uses it; the default) or `matrices`. */
+  weightDecayMask?: "all" | "matrices";
 }
 
 const FORMAT = "azr-adamw-1";
@@ -31,20 +33,20 @@ export class Optimizer {
   constructor(private readonly params: DeviceParams) {}
 
   /** Encodes clipping and the update into `step`; weight decay applies to matrices only (not norms, not biases). */
-  encode(step: Step, opt: StepOptions): AdamW {
-    const adam = this.build(step, opt);
-    adam.encode(step, opt.lr);
-    return adam;
+  /** The optimizer for these options, its moments carried over from the last one (built once per option set). */
+  prepare(step: Step, opt: StepOptions): AdamW {
+    return this.build(step, opt);
   }
 
   private build(step: Step, opt: StepOptions): AdamW {
     const clip = opt.maxGradNorm > 0 && Number.isFinite(opt.maxGradNorm) ? opt.maxGradNorm : undefined;
     const config = { lr: opt.lr, beta1: opt.betas[0], beta2: opt.betas[1], eps: opt.eps, weightDecay: opt.weightDecay, maxGradNorm: clip };
-    const key = JSON.stringify({ ...config, lr: 0 });
+    const mask = opt.weightDecayMask ?? "all";
+    const key = JSON.stringify({ ...config, lr: 0, mask });
     if (this.adam !== undefined && key === this.key) return this.adam;
     const p = this.params;
     const adam = new AdamW(
-      p.names.map((name) => ({ param: p.params.get(name)!, grad: p.grads.get(name)!, decay: p.params.get(name)!.shape.length > 1 })),
+      p.names.map((name) => ({ param: p.params.get(name)!, grad: p.grads.get(name)!, decay: mask === "all" || p.params.get(name)!.shape.length > 1 })),
       config,
     );
     const old = this.adam;

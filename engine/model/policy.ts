@@ -163,12 +163,22 @@ export class Policy {
   }
 
   /** Clips the accumulated gradients, applies AdamW, zeroes the gradients; returns the norm before clipping. */
-  async step(opt: StepOptions): Promise<{ gradNorm: number }> {
+  /**
+   * One AdamW step on the accumulated gradients, which it then clears. A NaN or infinite gradient norm skips the update
+   * (weights, moments and the bias-correction step count stay as they were), as verl's optimizer step does.
+   */
+  async step(opt: StepOptions): Promise<{ gradNorm: number; skipped: boolean }> {
+    const norm = new Step("gradient norm");
+    const adam = this.optimizer.prepare(norm, opt);
+    adam.encodeNorm(norm);
+    norm.submit();
+    const gradNorm = (await adam.gradNorm.read())[0];
+    const skipped = !Number.isFinite(gradNorm);
     const step = new Step("optimizer");
-    const adam = this.optimizer.encode(step, opt);
+    if (!skipped) adam.encodeUpdate(step, opt.lr);
     for (const g of this.params.grads.values()) step.clear(g);
     step.submit();
-    return { gradNorm: (await adam.gradNorm.read())[0] };
+    return { gradNorm, skipped };
   }
 
   /** Logits of every position of one sequence, one row per token (tests and diagnostics). */
