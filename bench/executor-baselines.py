@@ -1,6 +1,6 @@
 # Baselines for `bun run bench executor`, run with Debian's python3 (it has pebble). stdin: JSON
 # {"mode", "passes", "jobs": [[text, ...], ...]}: each job is a list of calls, each call a program text whose last
-# line is an expression (the reference executor's templates, spec §3). stdout: JSON {"seconds": [per pass],
+# line is an expression (the reference executor's templates, docs/reference.md §3). stdout: JSON {"seconds": [per pass],
 # "latency_ms": [per job, last pass]}.
 #   warm        exec/eval in fresh dicts in this process (no isolation at all: the unsafe upper bound)
 #   subprocess  one `python3 -I -S -c` per call

@@ -1,6 +1,6 @@
 // `bun run bench executor [--quick]`: executor throughput on the reference system's seed programs, side by side in
 // one run with native CPython (unsafe warm exec in fresh dicts; a subprocess per call) and the reference design
-// (one forked pebble worker, serial, spec §3). Two workloads: `run` (f(input) for each seed program) and `azr-step`
+// (one forked pebble worker, serial, docs/reference.md §3). Two workloads: `run` (f(input) for each seed program) and `azr-step`
 // (per program: validation, 8 graded deduction answers, 10 induction inputs). Also the cost of a timeout.
 import { availableParallelism, tmpdir } from "node:os";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

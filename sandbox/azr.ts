@@ -9,7 +9,7 @@
 //   judge_induction  gold imports + answer_code, f run on each hidden input (one request per pair); all must match
 import { OPS, type Request } from "./protocol.ts";
 
-/** The spec's banned words (azr.data_selection_strategy.banned_words, config order, duplicates dropped). */
+/** The reference's banned words (docs/reference.md §2.1: azr.data_selection_strategy.banned_words, config order, duplicates dropped). */
 export const DEFAULT_BANNED_IMPORTS: readonly string[] = [
   "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time", "hashlib", "hmac",
   "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",

@@ -327,7 +327,7 @@ def _reply(status, output, flag, error, value, _codes=_STATUS_CODE, _field=_fiel
 
 # ---- boot -------------------------------------------------------------------------------------------------------
 
-# What the AZR seed programs import (spec §3), so pristine requests do not pay for these imports every time.
+# What the AZR seed programs import (docs/reference.md §3), so pristine requests do not pay for these imports every time.
 _PRELOAD = ('collections', 'itertools', 'math', 'heapq', 'functools', 'typing', 'string', 'bisect', 'operator',
             'copy', 'decimal', 'fractions', 'random', 'base64', 'zlib', 'queue', 'secrets', 'traceback')
 

@@ -1,4 +1,4 @@
-// AZR semantics of the executor's ops (spec §2-3), against the real interpreter: run, validate, the three judges,
+// AZR semantics of the executor's ops (docs/reference.md §2–§3), against the real interpreter: run, validate, the three judges,
 // the reference-compatible mode, and malformed requests.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Executor, type Request } from "../sandbox/index.ts";

@@ -64,7 +64,7 @@ function classify(call: Call, ours: Result): Category | null {
   if (ours.status === "error" && /ModuleNotFoundError|No module named/.test(err)) return CATEGORIES.module;
   if (ours.status === "error" && /\bopen\(/.test(call.code) && /OSError|Errno/.test(err)) return CATEGORIES.file;
   if (ours.status === "invalid" && /arguments are not plain data/.test(err)) return CATEGORIES.notPlain;
-  // The zero seed (spec §5): identity f, output written by hand as the input text ("Hello world", dict(a=1, b=2)).
+  // The zero seed (docs/reference.md §5): identity f, output written by hand as the input text ("Hello world", dict(a=1, b=2)).
   if (/^def f\(a\):\s*return a\s*$/.test(call.code.trim()) && call.recorded === call.input) return CATEGORIES.handWritten;
   const out = ours.output ?? "";
   const rec = call.recorded;

@@ -1,4 +1,4 @@
-// Grading a solver's answer through the executor (spec §2.3): nothing model-written runs in this process. Used by
+// Grading a solver's answer through the executor (docs/reference.md §2.3): nothing model-written runs in this process. Used by
 // the solve phase, the learnability estimate and evaluation.
 import type { Request, Result } from "../../sandbox/protocol.ts";
 import { inductionAccuracy } from "../rewards/solver.ts";
