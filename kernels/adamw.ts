@@ -105,16 +105,21 @@ export class AdamW {
 
   /** Encodes every parameter's update, after encodeNorm's norm was read in an earlier submission. */
   encodeUpdate(step: Step, lr = this.config.lr): void {
-    step.run(...this.nextStep(lr).slice(this.normDispatches.length));
+    step.run(...this.advance(lr));
   }
 
   /** Advances the step count, sets its uniforms and returns its dispatches, in order (encode() runs them). */
   nextStep(lr = this.config.lr): Dispatch[] {
+    return [...this.normDispatches, ...this.advance(lr)];
+  }
+
+  /** Advances the step count and sets its uniforms; returns the parameter updates alone. */
+  private advance(lr: number): Dispatch[] {
     if (!(lr >= 0)) throw new Error(`AdamW: learning rate must be >= 0, got ${lr}`);
     this.steps += 1;
     const schedule = this.schedule(this.steps, lr);
     for (const d of this.updates) d.set(schedule);
-    return [...this.normDispatches, ...this.updates];
+    return this.updates;
   }
 
   /** The uniforms that change from step to step. */

@@ -35,10 +35,6 @@ export class Optimizer {
   /** Encodes clipping and the update into `step`; weight decay applies to matrices only (not norms, not biases). */
   /** The optimizer for these options, its moments carried over from the last one (built once per option set). */
   prepare(step: Step, opt: StepOptions): AdamW {
-    return this.build(step, opt);
-  }
-
-  private build(step: Step, opt: StepOptions): AdamW {
     const clip = opt.maxGradNorm > 0 && Number.isFinite(opt.maxGradNorm) ? opt.maxGradNorm : undefined;
     const config = { lr: opt.lr, beta1: opt.betas[0], beta2: opt.betas[1], eps: opt.eps, weightDecay: opt.weightDecay, maxGradNorm: clip };
     const mask = opt.weightDecayMask ?? "all";
