@@ -2,7 +2,8 @@
 # One-time (idempotent) set-up of a fresh Debian bookworm machine with Node/npm and root:
 #   Bun from npm, the project's node_modules, Mesa >= 25 lavapipe (WebGPU without a GPU, from bookworm-backports),
 #   Debian's python3-torch / numpy / pebble (independent references and benchmark baselines), and Debian's chromium
-#   (the dashboard's browser test drives it headless).
+#   (the dashboard's browser test drives it headless), and Debian's nats-server (the executor fleet and rollout workers;
+#   tests start their own on a free loopback port).
 # Safe to re-run: each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 need_apt=()
 mesa_ok() { dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -Eq '^(2[5-9]|[3-9][0-9])\.'; }
 mesa_ok || need_apt+=(mesa)
-for p in python3-torch python3-numpy python3-pebble libvulkan1 chromium; do
+for p in python3-torch python3-numpy python3-pebble libvulkan1 chromium nats-server; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_apt+=("$p")
 done
 
@@ -28,9 +29,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers >/dev/null
-  $SUDO apt-get install -y -qq python3-torch python3-numpy python3-pebble libvulkan1 chromium >/dev/null
+  $SUDO apt-get install -y -qq python3-torch python3-numpy python3-pebble libvulkan1 chromium nats-server >/dev/null
 fi
 
 command -v bun >/dev/null 2>&1 || { echo "setup: installing bun from npm"; npm i -g bun@1.4.5 >/dev/null; }
 bun install --frozen-lockfile >/dev/null 2>&1 || bun install
-echo "setup: ready (bun $(bun --version), mesa $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), chromium $(dpkg-query -W -f='${Version}' chromium))"
+echo "setup: ready (bun $(bun --version), mesa $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers), chromium $(dpkg-query -W -f='${Version}' chromium), nats-server $(dpkg-query -W -f='${Version}' nats-server))"
