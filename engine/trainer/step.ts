@@ -79,10 +79,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
     const proposeRewards = proposals.map((p, i) =>
       proposerReward({ valid: p.valid, formatOk: p.formatOk, solveRate: rateOf.get(i) ?? null, extremeValue: config.rewards.extremeValue }),
     );
-    for (const item of plan.buffer) {
-      const outcome = item.task === "induction" ? buffers.induction.add(item.program) : buffers[item.task].add(item.program);
-      if (outcome === "added") added++;
-    }
+    for (const item of plan.buffer) if (buffers.add(item) === "added") added++;
     proposed.forEach((o, i) => trained.push({ batch: `${task}/propose`, promptIds: o.promptIds, responseIds: o.responseIds, reward: proposeRewards[i] }));
     const known = rates.filter((r): r is number => r !== null);
     samples.push(...proposalSamples(task, proposed, proposals, (i) => rateOf.get(i) ?? null, proposeRewards, config.samplesPerBatch));
