@@ -30,7 +30,8 @@ export async function gradeAnswer(
     if (code === null) return { parsed: false, accuracy: 0, verdict: false };
     const hidden = splitPairs(item.program).hidden;
     const mode = ctx.config.rewards.inductionReward;
-    // binary: one call, correct iff every hidden pair passes; accuracy: one call per pair.
+    // binary: one call judging every hidden pair (the executor's verdict on a group is "all pass"); accuracy: one
+    // call per pair. Either way inductionAccuracy turns the verdicts into the accuracy.
     const groups = mode === "binary" ? [hidden] : hidden.map((pair) => [pair]);
     const verdicts = await Promise.all(
       groups.map(async (pairs) =>
@@ -38,7 +39,7 @@ export async function gradeAnswer(
       ),
     );
     if (verdicts.some((v) => v === null)) return { parsed: true, accuracy: 0, verdict: null };
-    const accuracy = mode === "binary" ? (verdicts[0] ? 1 : 0) : inductionAccuracy(verdicts as boolean[], "accuracy");
+    const accuracy = inductionAccuracy(verdicts as boolean[], mode);
     return { parsed: true, accuracy, verdict: accuracy === 1 };
   }
   const code = withImports(item.program);
