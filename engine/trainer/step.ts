@@ -49,7 +49,7 @@ const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) =>
 export async function trainStep(ctx: StepContext, buffers: Buffers, reference: PolicyLike | null): Promise<StepReport> {
   const started = performance.now();
   const { config } = ctx;
-  const checkpoint = (): void => {
+  const stopIfInterrupted = (): void => {
     if (ctx.interrupted()) throw new Interrupted(`interrupted during step ${ctx.step}`);
   };
   const sampling = { temperature: config.rollout.temperature, maxNew: config.rollout.maxNewTokens };
@@ -62,13 +62,13 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
   let added = 0;
 
   for (const { task, propose, solve } of plans) {
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`propose ${task}`);
     const proposed = await rollouts(ctx, "propose", propose, sampling);
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`validate ${task}`);
     const proposals = await Promise.all(proposed.map((o, i) => validateProposal(ctx, propose[i], o.response)));
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`learnability ${task}`);
     const plan = learnabilityPlan(
       ctx,
@@ -95,10 +95,10 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
       solveRates: known,
     });
 
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`solve ${task}`);
     const solved = await rollouts(ctx, "solve", solve.drafts, sampling);
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`grade ${task}`);
     const outcomes = await Promise.all(solved.map((o, i) => scoreSolve(ctx, solve.drafts[i], o)));
     solved.forEach((o, i) => trained.push({ batch: `${task}/solve`, promptIds: o.promptIds, responseIds: o.responseIds, reward: outcomes[i].reward }));
@@ -117,7 +117,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
   }
 
   // Last chance to stop: after the update the step is complete and must be checkpointed as such.
-  checkpoint();
+  stopIfInterrupted();
   ctx.progress.phase("update");
   const stats = await ctx.clock.time("update", () => update(ctx, trained, reference));
   const advantages = advantageStats(trained, config.algorithm.whitening, config.algorithm.whitenEps);
