@@ -7,20 +7,10 @@
 //      instrumented stores maintain in a memory of its own that no guest instruction addresses; or all of memory
 //      when dirty tracking is off),
 //   3. waits for the next request and copies it in.
-import { STATUSES, type Status } from "./protocol.ts";
+import { decodeReply, type Reply } from "./reply.ts";
 import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT, STACK_POINTER_EXPORT } from "./wasm-rewrite.ts";
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
-
-/** What the driver replies, and what the worker posts back for a request: status, output text, the op's flag
- * (call: the two calls agreed), error text, and the plain-value encoding of the op's answer (sandbox/value). */
-export interface Reply {
-  s: Status;
-  o?: string;
-  c?: boolean;
-  e?: string;
-  v?: Uint8Array;
-}
 
 export interface InterpreterConfig {
   driverSource: string;
@@ -262,37 +252,10 @@ class InstanceRun {
     this.deadline = performance.now() + req.timeoutMs;
   }
 
-  /** The driver's reply: b"AZR1", status index, flag (0, 1, 2 = absent), then output, error and value fields. */
+  /** The reply of the request in flight: the output cap's verdict, else what the driver wrote (reply.ts). */
   private finish(): Reply {
     if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
-    const b = this.reply;
-    if (!b) return { s: "crash", e: "no reply from the driver" };
-    const malformed: Reply = { s: "crash", e: "malformed reply from the driver" };
-    const status = STATUSES[b[4]!];
-    if (b.length < 6 || b[0] !== 0x41 || b[1] !== 0x5a || b[2] !== 0x52 || b[3] !== 0x31 || !status) return malformed;
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    let pos = 6;
-    /** A u32-length field's bytes; undefined when absent (0xffffffff), null when it runs past the end. */
-    const field = (): Uint8Array | undefined | null => {
-      if (pos + 4 > b.length) return null;
-      const len = dv.getUint32(pos, true);
-      pos += 4;
-      if (len === 0xffffffff) return undefined;
-      if (pos + len > b.length) return null;
-      pos += len;
-      return b.subarray(pos - len, pos);
-    };
-    const output = field();
-    const error = field();
-    const value = field();
-    if (output === null || error === null || value === null || pos !== b.length || b[5]! > 2) return malformed;
-    const text = new TextDecoder();
-    const reply: Reply = { s: status };
-    if (output !== undefined) reply.o = text.decode(output);
-    if (b[5] !== 2) reply.c = b[5] === 1;
-    if (error !== undefined) reply.e = text.decode(error);
-    if (value !== undefined) reply.v = value.slice();
-    return reply;
+    return decodeReply(this.reply);
   }
 
   private takeSnapshot(): void {
