@@ -167,10 +167,11 @@ export class FleetClient implements Submitter {
     else if (reply.kind === "overloaded" && !p.retry) this.backoff(p, "overloaded");
   }
 
-  /** Sends `p` again after a delay that grows with each backoff (5 ms … 1 s, jittered). */
+  /** Sends `p` again after a delay that grows with each backoff (2 ms … 100 ms, jittered): short, because NATS
+   * picks a member at random and another one may well have room. */
   private backoff(p: Pending, cause: "overloaded" | "noResponders"): void {
     this.stats[cause]++;
-    const ms = Math.min(1000, 5 * 2 ** Math.min(p.backoffs++, 8)) * (0.5 + Math.random());
+    const ms = Math.min(100, 2 * 2 ** Math.min(p.backoffs++, 6)) * (0.5 + Math.random());
     p.retry = setTimeout(() => this.out.has(p.id) && this.send(p), ms);
   }
 
