@@ -127,6 +127,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   log(policy.memoryPlan(sizes.maxBatch, sizes.maxSeq));
   const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, sizes) : null;
   const executor = await executorFor(config);
+  if (config.executor.url !== null) log(`executor: the fleet at ${config.executor.url}`);
   try {
     if (optimizerPath) await policy.loadOptimizer(optimizerPath);
     const evalRows = config.eval.every > 0 ? heldOutRows(config.eval.file, config.eval.limit, seedSnippets) : [];
