@@ -12,7 +12,7 @@ import { printTable, writeResult } from "./report.ts";
 
 const SEED = join(import.meta.dir, "../engine/data/azr-seed");
 
-interface Job {
+export interface Job {
   requests: Request[]; // what our executor is asked
   texts: string[]; // the same calls as the reference executor's templates (last line evaluated)
 }
@@ -31,7 +31,7 @@ const readJsonl = (file: string): Array<Record<string, unknown>> =>
 
 const py = (s: string) => JSON.stringify(s); // a JSON string literal is a Python string literal
 
-function workloads(n: number): Record<string, Job[]> {
+export function workloads(n: number): Record<string, Job[]> {
   const io = readJsonl("7b_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; input: string; output: string }>;
   const ind = readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; inputs: string[] }>;
   const run = io.map((p) => ({

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../engine/config/load.ts";
+import { startMember } from "./support/executor-member.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
@@ -124,9 +125,7 @@ describe("tiny training end to end", () => {
   test("--executor nats://…: the same run on an executor fleet member takes the same step 1", async () => {
     const nats = await NatsServer.start();
     // The member runs with the tiny preset's executor options (the trainer asks for them; a mismatch stops the run).
-    const member = Bun.spawn(["bun", join(REPO, "sandbox", "cli.ts"), "serve", "--nats", nats.url, "--workers", "1", "--memory-mib", "512", "--compat"], {
-      stdin: "ignore", stdout: "ignore", stderr: "ignore",
-    });
+    const member = await startMember(nats.url, ["--workers", "1", "--memory-mib", "512", "--compat"]);
     try {
       const run = join(TMP, "fleet");
       const { code, stderr } = await train(["--steps", "1", "--out", run, "--executor", nats.url, ...SMALL]);

@@ -3,8 +3,9 @@
 // request must produce (so a crossed or lost answer shows), through a member SIGKILLed mid-run, a nats-server
 // restart mid-run, a member at capacity, and a member drained by SIGTERM; batch --nats equals the in-process batch.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { spawn, type Subprocess } from "bun";
+import { spawn } from "bun";
 import { FleetClient, type Request, type Result } from "../sandbox/index.ts";
+import { startMember, type Member } from "./support/executor-member.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
@@ -13,27 +14,8 @@ setDefaultTimeout(SLOW_TEST_MS);
 const CLI = new URL("../sandbox/cli.ts", import.meta.url).pathname;
 const TIMEOUT_MS = "300";
 
-type Member = Subprocess<"ignore", "ignore", "pipe">;
-
-/** Starts `executor serve --nats` and resolves once it is subscribed (its "serving" line on stderr). */
-async function startMember(url: string, extra: string[] = []): Promise<Member> {
-  const proc = spawn([process.execPath, CLI, "serve", "--nats", url, "--workers", "1", "--timeout-ms", TIMEOUT_MS, ...extra], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  const reader = proc.stderr.getReader();
-  let log = "";
-  while (!log.includes("executor: serving")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`member exited before serving:\n${log}`);
-    log += new TextDecoder().decode(value);
-  }
-  void (async () => {
-    while (!(await reader.read()).done);
-  })();
-  return proc;
-}
+/** A member with one interpreter and the test's deadline. */
+const member = (url: string, extra: string[] = []): Promise<Member> => startMember(url, ["--workers", "1", "--timeout-ms", TIMEOUT_MS, ...extra]);
 
 /** Request i of a mixed workload and the fields its result must have: every op, errors, refusals, timeouts. */
 function mixed(i: number): { req: Request; want: Partial<Result> } {
@@ -108,7 +90,7 @@ describe("executor fleet over NATS", () => {
 
   test("2 members, 2000 mixed requests, one member SIGKILLed mid-run: each answered once with its own result", async () => {
     // b holds at most 2 calls: once a is gone, the client's 16 in flight must meet `overloaded` answers.
-    const [a, b] = await Promise.all([startMember(nats.url), startMember(nats.url, ["--max-in-flight", "2"])]);
+    const [a, b] = await Promise.all([member(nats.url), member(nats.url, ["--max-in-flight", "2"])]);
     members.push(a, b);
     await using client = await FleetClient.connect({ url: nats.url, maxInFlight: 16, silenceMs: 2000 });
     let killed = false;
@@ -127,7 +109,7 @@ describe("executor fleet over NATS", () => {
   });
 
   test("a nats-server restart mid-run: client and members reconnect and every request is answered", async () => {
-    members.push(await startMember(nats.url));
+    members.push(await member(nats.url));
     await using client = await FleetClient.connect({ url: nats.url, maxInFlight: 16, silenceMs: 2000 });
     let restarted: Promise<void> | null = null;
     const { answers, wrong } = await runMixed(client, 2000, 2600, (n) => {
