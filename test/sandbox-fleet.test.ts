@@ -121,7 +121,7 @@ describe("executor fleet over NATS", () => {
   });
 
   test("batch --nats writes the same results, in the same order, as the in-process batch", async () => {
-    const lines = Array.from({ length: 120 }, (_, i) => JSON.stringify({ id: i, ...mixed(i).req }));
+    const lines = Array.from({ length: 80 }, (_, i) => JSON.stringify({ id: i, ...mixed(i).req }));
     lines.splice(7, 0, "not json", "", JSON.stringify({ id: "x", op: "compile", code: "1" }));
     const input = new TextEncoder().encode(lines.join("\n") + "\n");
     const batch = async (args: string[]) => {
@@ -130,10 +130,10 @@ describe("executor fleet over NATS", () => {
       if (code !== 0) return { code, err, results: [] };
       return { code, err, results: out.trimEnd().split("\n").map((l) => ({ ...JSON.parse(l), ms: 0 })) };
     };
-    const [fleet, local] = await Promise.all([batch(["--nats", nats.url]), batch(["--workers", "1"])]);
+    const [fleet, local] = await Promise.all([batch(["--nats", nats.url, "--window", "8"]), batch(["--workers", "1"])]);
     expect([fleet.code, fleet.err]).toEqual([0, ""]);
     expect([local.code, local.err]).toEqual([0, ""]);
-    expect(fleet.results.length).toBe(122);
+    expect(fleet.results.length).toBe(82);
     expect(fleet.results).toEqual(local.results);
 
     // Options the members do not run with: refused, the batch stops with the reason (exit 1), nothing made up.
