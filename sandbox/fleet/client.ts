@@ -5,10 +5,10 @@
 // `working` every HEARTBEAT_MS), or when no member listens. Re-running is safe: a result depends only on the request
 // and the options. The first result of any attempt answers the caller, exactly once; later ones are dropped. A call
 // with no result `deadlineMs` after it was first sent, or refused by a member, rejects with the reason.
-import { connect, createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { createInbox, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import type { Request, Result, Submitter } from "../protocol.ts";
 import { decode, DEFAULT_SUBJECT, encode, HEARTBEAT_MS, type ExpectedOptions, type Reply } from "./wire.ts";
-import { natsServers } from "./url.ts";
+import { connectFleet } from "./url.ts";
 
 export interface FleetClientOptions {
   /** nats://HOST:PORT (comma-separated for a cluster). */
@@ -74,7 +74,7 @@ export class FleetClient implements Submitter {
     for (const [name, v, min] of [["maxInFlight", maxInFlight, 1], ["deadlineMs", deadlineMs, 1], ["silenceMs", silenceMs, 2 * HEARTBEAT_MS]] as const) {
       if (!Number.isInteger(v) || v < min) throw new Error(`fleet: ${name} must be an integer ≥ ${min}, got ${v}`);
     }
-    const nc = await connect({ servers: natsServers(o.url), name: "azr-executor-client", reconnectTimeWait: 200, maxReconnectAttempts: -1 });
+    const nc = await connectFleet(o.url, "azr-executor-client");
     const inbox = createInbox();
     const expect = o.expect && Object.keys(o.expect).length > 0 ? JSON.stringify(o.expect) : undefined;
     const client = new FleetClient(nc, inbox, o.subject ?? DEFAULT_SUBJECT, maxInFlight, deadlineMs, silenceMs, expect);

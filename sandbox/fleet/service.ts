@@ -4,10 +4,10 @@
 // without bound; while it holds a call it sends `working` every HEARTBEAT_MS. drain() stops taking calls (the
 // subscription is drained, so NATS routes new ones to the other members), finishes and answers every call it
 // holds, then closes the connection. Lives until drain().
-import { connect, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Executor } from "../index.ts";
 import { decode, DEFAULT_SUBJECT, encode, HEARTBEAT_MS, optionsProblem, type Call, type Reply } from "./wire.ts";
-import { natsServers } from "./url.ts";
+import { connectFleet } from "./url.ts";
 
 export interface ServiceOptions {
   /** nats://HOST:PORT (comma-separated for a cluster). */
@@ -39,7 +39,7 @@ export class FleetService {
   static async start(ex: Executor, o: ServiceOptions): Promise<FleetService> {
     if (!Number.isInteger(o.maxInFlight) || o.maxInFlight < 1) throw new Error(`fleet: maxInFlight must be an integer ≥ 1, got ${o.maxInFlight}`);
     const subject = o.subject ?? DEFAULT_SUBJECT;
-    const nc = await connect({ servers: natsServers(o.url), name: `azr-executor ${subject}`, reconnectTimeWait: 200, maxReconnectAttempts: -1 });
+    const nc = await connectFleet(o.url, `azr-executor ${subject}`);
     const service = new FleetService(ex, nc, o.maxInFlight, subject);
     service.sub = nc.subscribe(subject, { queue: subject, callback: (err, msg) => {
       if (!err) service.take(msg);

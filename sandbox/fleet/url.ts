@@ -1,5 +1,7 @@
 // The one rule for a fleet address: `nats://HOST[:PORT]`, or several of them comma-separated (servers of one NATS
-// cluster). Checked by the CLI and the trainer's config before anything connects.
+// cluster), checked by the CLI and the trainer's config before anything connects; and how members and clients
+// connect to it.
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 
 /** Why `text` is not a fleet address, or null when it is. */
 export function natsUrlProblem(text: string): string | null {
@@ -18,9 +20,14 @@ export function natsUrlProblem(text: string): string | null {
   return null;
 }
 
-/** The server list of a fleet address; throws with the reason when it is not one. */
-export function natsServers(text: string): string[] {
-  const problem = natsUrlProblem(text);
+/** Connects to the fleet's NATS server(s). After a lost connection it retries every 200 ms for as long as it takes
+ * (a restarted server is back within a second or so); a first connection that fails rejects with the address. */
+export async function connectFleet(url: string, name: string): Promise<NatsConnection> {
+  const problem = natsUrlProblem(url);
   if (problem) throw new Error(`bad NATS address: ${problem}`);
-  return text.split(",").map((s) => s.trim());
+  try {
+    return await connect({ servers: url.split(",").map((s) => s.trim()), name, reconnectTimeWait: 200, maxReconnectAttempts: -1 });
+  } catch (e) {
+    throw new Error(`cannot reach the NATS server at ${url}: ${(e as Error).message}`);
+  }
 }
