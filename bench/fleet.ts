@@ -3,7 +3,7 @@
 // all in one run, so the ratio is NATS's overhead (encode, two hops through the server, a member's dispatch). Every
 // target is one row of `targets`: a name, its interpreter count and how to open it; another transport (the HTTP
 // endpoint) is one more entry. Each target is driven the same way: a window of requests in flight, each request's
-// latency measured from its send to its answer.
+// latency measured from its send to its answer; passes alternate between the targets.
 import { availableParallelism } from "node:os";
 import { Executor, FleetClient, type Request, type Submitter } from "../sandbox/index.ts";
 import { startMember, type Member } from "../test/support/executor-member.ts";
@@ -57,26 +57,32 @@ async function pass(s: Submitter, requests: Request[], window: number): Promise<
 /** Requests run before timing starts, per workload: the JIT's steady state needs ~1000 programs (sandbox/README.md). */
 const WARM_REQUESTS = 1024;
 
-async function measure(t: Target, jobs: Record<string, { requests: Request[]; calls: number }>, window: number, passes: number): Promise<Row[]> {
-  const opened = await t.open();
+/** Every target open at once, passes interleaved (target 1, 2, …, then again), so a change in the machine's load
+ * during the run falls on all rows alike rather than on whichever target ran at that time. */
+async function measure(targets: Target[], jobs: Record<string, { requests: Request[]; calls: number }>, window: number, passes: number): Promise<Row[]> {
+  const opened: Opened[] = [];
   const rows: Row[] = [];
   try {
+    for (const t of targets) opened.push(await t.open());
     for (const [workload, { requests, calls }] of Object.entries(jobs)) {
-      const rates: number[] = [];
-      let latency: number[] = [];
       const warm = Math.ceil(WARM_REQUESTS / requests.length);
-      for (let i = 0; i < warm + passes; i++) {
-        const p = await pass(opened.submitter, requests, window);
-        if (i >= warm) {
-          rates.push(requests.length / p.seconds);
-          latency = latency.concat(p.latency);
+      for (let i = 0; i < warm; i++) for (const o of opened) await pass(o.submitter, requests, window);
+      const rates = targets.map((): number[] => []);
+      const latency = targets.map((): number[] => []);
+      for (let i = 0; i < passes; i++) {
+        for (const [k, o] of opened.entries()) {
+          const p = await pass(o.submitter, requests, window);
+          rates[k].push(requests.length / p.seconds);
+          latency[k].push(...p.latency);
         }
       }
-      rows.push({ name: t.name, interpreters: t.interpreters, workload, calls, perSecond: median(rates), p50: pct(latency, 0.5), p99: pct(latency, 0.99) });
-      process.stderr.write(`  ${t.name} ${workload}: ${median(rates).toFixed(0)} requests/s\n`);
+      for (const [k, t] of targets.entries()) {
+        rows.push({ name: t.name, interpreters: t.interpreters, workload, calls, perSecond: median(rates[k]), p50: pct(latency[k], 0.5), p99: pct(latency[k], 0.99) });
+        process.stderr.write(`  ${t.name} ${workload}: ${median(rates[k]).toFixed(0)} requests/s\n`);
+      }
     }
   } finally {
-    await opened.close();
+    for (const o of opened) await o.close();
   }
   return rows;
 }
@@ -94,8 +100,10 @@ const fleet = (nats: NatsServer, members: number, window: number): Target => ({
   name: `NATS fleet, ${members} member${members > 1 ? "s" : ""} × 1 worker`,
   interpreters: members,
   open: async () => {
-    const procs: Member[] = await Promise.all(Array.from({ length: members }, () => startMember(nats.url, ["--workers", "1", "--max-in-flight", String(window)])));
-    const client = await FleetClient.connect({ url: nats.url, maxInFlight: window });
+    const subject = `bench.fleet.${members}`; // its own queue group: the targets are open side by side
+    const args = ["--subject", subject, "--workers", "1", "--max-in-flight", String(window)];
+    const procs: Member[] = await Promise.all(Array.from({ length: members }, () => startMember(nats.url, args)));
+    const client = await FleetClient.connect({ url: nats.url, subject, maxInFlight: window });
     return {
       submitter: client,
       close: async () => {
@@ -118,9 +126,9 @@ export async function main(args: string[]): Promise<void> {
   const nats = await NatsServer.start();
   process.stderr.write(`bench fleet: ${n} seed programs, ${window} requests in flight, nats-server on ${nats.url}, ${availableParallelism()} cores\n`);
   const targets: Target[] = [pool(1), pool(2), fleet(nats, 1, window), fleet(nats, 2, window)];
-  const rows: Row[] = [];
+  let rows: Row[];
   try {
-    for (const t of targets) rows.push(...(await measure(t, jobs, window, passes)));
+    rows = await measure(targets, jobs, window, passes);
   } finally {
     await nats.stop();
   }
