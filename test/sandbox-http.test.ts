@@ -68,6 +68,13 @@ describe("POST /run_code", () => {
     expect(sleeper.body.run_result.stdout).toBe("a\n");
   });
 
+  test("a program that kills its interpreter: Failed, run_result Error, no return code", async () => {
+    const { status, body } = await runCode("import os\nos.abort()");
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ status: "Failed", run_result: { status: "Error", return_code: null } });
+    expect(body.message).toContain("trap");
+  });
+
   test("output past the cap is cut, flagged in message, and the exit code still counts", async () => {
     const { body } = await runCode("import sys\nprint('x' * 100000)\nsys.stderr.write('e' * 100000)\nsys.exit(0)");
     expect(body.status).toBe("Success");

@@ -110,6 +110,11 @@ const HOSTILE: Array<[string, string, string | undefined, (r: Result) => void]> 
       expect(r).toMatchObject({ status: "error", exit_code: 1 });
       expect(r.stderr).toEndWith("SyntaxError: invalid syntax\n");
     }],
+  ["os.abort kills the interpreter: crash, no exit code, stdout so far kept", "import os\nprint('x', flush=True)\nos.abort()", undefined,
+    (r) => {
+      expect(r).toMatchObject({ status: "crash", stdout: "x\n" });
+      expect(r.exit_code).toBeUndefined();
+    }],
   ["runaway allocation: memory", "x = [0] * (10**9)", undefined, (r) => expect(r).toMatchObject({ status: "memory", exit_code: 1 })],
   ["state tampering: builtins, sys, linecache, sys.modules", py("import builtins, sys, linecache",
     "builtins.leak = 1", "sys.setrecursionlimit(60)", "linecache.cache['x'] = (1, None, ['x'], 'x')", "sys.modules['leaked'] = sys",
