@@ -1,8 +1,8 @@
 // The executor over HTTP (Bun.serve): SandboxFusion's `POST /run_code` (sandbox-fusion.ts) and the protocol's ops as
 // JSON, `POST /v1/submit` with one request object ({id?, op, ...}, PROTOCOL.md) answered with its Result. Lives until
-// stop(). Admission is bounded: a body is at most `maxBodyBytes` (413), at most `maxInFlight` requests are admitted
-// at once across all connections and a further one is told so at once (503 with Retry-After) instead of queuing,
-// and a run_code deadline is clamped to the executor's. Bad input (not JSON, a wrong field, another language) is a
+// stop(). Admission is bounded: a body is at most `maxBodyBytes` (413) and must arrive within `bodyDeadlineMs`
+// (408), at most `maxInFlight` requests are admitted at once across all connections and a further one is told so at
+// once (503 with Retry-After) instead of queuing, and a run_code deadline is clamped to the executor's. Bad input (not JSON, a wrong field, another language) is a
 // 4xx with a message that names the problem; nothing a request does stops the server.
 import type { Server } from "bun";
 import { maxMessageBytes, unreadable } from "./envelope.ts";
@@ -15,14 +15,16 @@ export interface HttpLimits {
   maxBodyBytes: number;
   /** Requests admitted at once, all connections together. */
   maxInFlight: number;
+  /** How long a client may take to send its body: an admitted request holds a place, so a slow sender must not
+   * keep it for ever (after the body, the executor's deadlines bound the wait). */
+  bodyDeadlineMs: number;
 }
 
 export function defaultHttpLimits(ex: Executor): HttpLimits {
-  return { maxBodyBytes: maxMessageBytes(ex), maxInFlight: 64 };
+  return { maxBodyBytes: maxMessageBytes(ex), maxInFlight: 64, bodyDeadlineMs: 30_000 };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  Response.json(body, { status, headers: { ...headers } });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) => Response.json(body, { status, headers });
 
 /** Routes: path -> how a refusal is worded there (SandboxFusion's shape or the protocol's) and what answers it. */
 type Route = {
@@ -53,7 +55,18 @@ const ROUTES: Record<string, Route> = {
   },
 };
 
-/** The body as text, or null when it is longer than `max` bytes (read no further than that). */
+/** The body as text, null when it is longer than `max` bytes (read no further than that), or "late" when it has not
+ * all arrived within `deadlineMs`. */
+async function boundedBody(req: globalThis.Request, max: number, deadlineMs: number): Promise<string | null | "late"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), deadlineMs)));
+  try {
+    return await Promise.race([boundedText(req, max), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function boundedText(req: globalThis.Request, max: number): Promise<string | null> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > max) return null;
@@ -73,7 +86,7 @@ export function serveHttp(ex: Executor, host: string, port: number, limits: Http
   const server: Server<undefined> = Bun.serve({
     hostname: host,
     port,
-    maxRequestBodySize: 2 * limits.maxBodyBytes, // past our own cap, so that boundedText answers with its message
+    maxRequestBodySize: 2 * limits.maxBodyBytes, // past our own cap, so that boundedBody answers with its message
     async fetch(req) {
       const path = new URL(req.url).pathname;
       if (path === "/v1/ping" && req.method === "GET") return new Response("pong");
@@ -85,9 +98,10 @@ export function serveHttp(ex: Executor, host: string, port: number, limits: Http
       }
       inFlight++;
       try {
-        server.timeout(req, 0); // the executor's deadlines bound the wait, not the connection's idle timer
-        const text = await boundedText(req, limits.maxBodyBytes);
+        const text = await boundedBody(req, limits.maxBodyBytes, limits.bodyDeadlineMs);
         if (text === null) return json(413, route.refuse(`the body is longer than ${limits.maxBodyBytes} bytes`));
+        if (text === "late") return json(408, route.refuse(`the body did not arrive within ${limits.bodyDeadlineMs} ms`));
+        server.timeout(req, 0); // from here the executor's deadlines bound the wait, not the connection's idle timer
         let body: unknown;
         try {
           body = JSON.parse(text);
