@@ -164,8 +164,10 @@ class InstanceRun {
       return endWith(this.withOutput({ s: "crash", e: "the driver exited" }, true));
     } catch (e) {
       if (e instanceof Recycle) return { reply: e.reply, reason: "recycled" };
-      // A script's os._exit / sys.exit-free proc_exit is how that program ended: its exit code, not a crash.
-      if (e instanceof ProcExit && this.capture) return { reply: this.withOutput({ s: "ok", o: String((e.code >>> 0) & 255) }, true), reason: "exit" };
+      // A script's os._exit (proc_exit) is how that program ended: its exit code, not a crash.
+      if (e instanceof ProcExit && this.capture) {
+        return { reply: this.withOutput({ s: "ok", o: String((e.code >>> 0) & 255) }, true), reason: "exit" };
+      }
       return endWith(this.withOutput(this.classify(e), true));
     }
   }
