@@ -4,10 +4,12 @@ import { Executor, type ExecutorOptions } from "./index.ts";
 import { runBatch } from "./batch.ts";
 import { maxMessageBytes } from "./envelope.ts";
 import { defaultLimits, listen, serveStdio } from "./rpc-server.ts";
+import { defaultHttpLimits, serveHttp } from "./http-server.ts";
 
 const USAGE = `usage:
   bun run executor serve --stdio [options]              msgpack RPC on stdin/stdout (sandbox/PROTOCOL.md)
   bun run executor serve --listen HOST:PORT [options]   msgpack RPC over TCP (PORT 0 = any free port, printed)
+  bun run executor serve --http HOST:PORT [options]     HTTP: SandboxFusion's POST /run_code, POST /v1/submit (JSON)
   bun run executor batch [options] < in.jsonl > out.jsonl
       one JSON request per line {"id", "op", ...}; one result per line {"id","status","output"?,"correct"?,"error"?,"ms"}, same order
 options:
@@ -18,7 +20,8 @@ options:
   --compat           the reference executor's quirks      --single-def      validate: exactly one def
   --window N         batch: requests in flight (workers × 8)
   --progress         batch: a progress line on stderr
-  --max-in-flight N  serve: requests admitted per connection before it stops being read (64)
+  --max-in-flight N  serve: requests admitted per connection before it stops being read (64);
+                     --http: requests admitted at once, a further one is answered 503 (64)
   --max-connections N  serve --listen: connections served at once (64)
 limits: a request line / frame is at most maxRequestBytes (2 MiB) + 64 KiB; a frame at most 65 536 msgpack values,
   nested at most 16 deep; all connections together hold at most 64 MiB of admitted frames`;
@@ -29,6 +32,7 @@ interface Parsed {
   command: "serve" | "batch";
   stdio: boolean;
   listen?: { host: string; port: number };
+  http?: { host: string; port: number };
   window?: number;
   maxInFlight?: number;
   maxConnections?: number;
@@ -73,21 +77,28 @@ export function parseArgs(argv: string[]): Parsed {
     else if (flag === "--single-def") p.options.requireSingleDef = true;
     else if (flag === "--progress") p.progress = true;
     else if (flag === "--stdio" && command === "serve") p.stdio = true;
-    else if (flag === "--listen" && command === "serve") {
+    else if ((flag === "--listen" || flag === "--http") && command === "serve") {
       const raw = value();
       const m = /^(.+):(\d+)$/.exec(raw);
-      if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen takes HOST:PORT, got "${raw}"`);
-      p.listen = { host: m[1], port: Number(m[2]) };
+      if (!m || Number(m[2]) > 65535) throw new UsageError(`${flag} takes HOST:PORT, got "${raw}"`);
+      p[flag === "--listen" ? "listen" : "http"] = { host: m[1], port: Number(m[2]) };
     } else throw new UsageError(`unknown option "${flag}" for ${command}`);
   }
-  if (command === "serve" && p.stdio === (p.listen !== undefined)) {
-    throw new UsageError("serve needs exactly one of --stdio or --listen HOST:PORT");
+  if (command === "serve" && [p.stdio, p.listen !== undefined, p.http !== undefined].filter(Boolean).length !== 1) {
+    throw new UsageError("serve needs exactly one of --stdio, --listen HOST:PORT or --http HOST:PORT");
   }
   for (const [flag, v] of [["--window", p.window], ["--max-in-flight", p.maxInFlight], ["--max-connections", p.maxConnections]] as const) {
     if (v !== undefined && v < 1) throw new UsageError(`${flag} must be at least 1`);
   }
   return p;
 }
+
+/** Resolves on SIGINT or SIGTERM: a server runs until then. */
+const untilSignal = () =>
+  new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -119,6 +130,12 @@ async function main(argv: string[]): Promise<number> {
           : undefined,
       });
       if (p.progress) process.stderr.write(`\rexecutor batch: ${counts.lines} done ${JSON.stringify(counts.byStatus)}\n`);
+    } else if (p.http) {
+      const limits = { ...defaultHttpLimits(ex), ...(p.maxInFlight !== undefined ? { maxInFlight: p.maxInFlight } : {}) };
+      const server = serveHttp(ex, p.http.host, p.http.port, limits);
+      console.error(`executor: HTTP on ${server.hostname}:${server.port} (POST /run_code, POST /v1/submit)`);
+      await untilSignal();
+      await server.stop(true);
     } else {
       const limits = { ...defaultLimits(ex) };
       if (p.maxInFlight !== undefined) limits.maxInFlight = p.maxInFlight;
@@ -128,10 +145,7 @@ async function main(argv: string[]): Promise<number> {
         const server = await listen(ex, p.listen!.host, p.listen!.port, limits);
         const addr = server.address();
         console.error(`executor: listening on ${typeof addr === "object" && addr ? `${addr.address}:${addr.port}` : addr}`);
-        await new Promise<void>((resolve) => {
-          process.once("SIGINT", resolve);
-          process.once("SIGTERM", resolve);
-        });
+        await untilSignal();
         server.close();
       }
     }
