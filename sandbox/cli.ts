@@ -9,10 +9,12 @@ import { FleetService } from "./fleet/service.ts";
 import { natsUrlProblem } from "./fleet/url.ts";
 import { DEFAULT_SUBJECT, expectedOf } from "./fleet/wire.ts";
 import { defaultLimits, listen, serveStdio } from "./rpc-server.ts";
+import { defaultHttpLimits, serveHttp } from "./http-server.ts";
 
 const USAGE = `usage:
   bun run executor serve --stdio [options]              msgpack RPC on stdin/stdout (sandbox/PROTOCOL.md)
   bun run executor serve --listen HOST:PORT [options]   msgpack RPC over TCP (PORT 0 = any free port, printed)
+  bun run executor serve --http HOST:PORT [options]     HTTP: SandboxFusion's POST /run_code, POST /v1/submit (JSON)
   bun run executor serve --nats nats://HOST:PORT [--subject S] [options]
                                                         join the fleet: the subject's queue group (SIGTERM drains)
   bun run executor batch [--nats nats://HOST:PORT] [options] < in.jsonl > out.jsonl
@@ -27,6 +29,7 @@ options:
   --window N         batch: requests in flight (workers × 8)
   --progress         batch: a progress line on stderr
   --max-in-flight N  serve: requests admitted per connection before it stops being read (64);
+                     --http: requests admitted at once, a further one is answered 503 (64);
                      serve --nats: calls held at once, more are answered "overloaded" (workers × 8)
   --subject S        --nats: the fleet's subject and queue group (${DEFAULT_SUBJECT})
   --banned-imports W,W  validate: words that may not be imported (default: the AZR list)
@@ -40,6 +43,7 @@ interface Parsed {
   command: "serve" | "batch";
   stdio: boolean;
   listen?: { host: string; port: number };
+  http?: { host: string; port: number };
   nats?: string;
   subject?: string;
   window?: number;
@@ -93,15 +97,15 @@ export function parseArgs(argv: string[]): Parsed {
       p.nats = url;
     } else if (flag === "--subject") p.subject = value();
     else if (flag === "--banned-imports") p.options.bannedImports = value().split(",").filter((w) => w !== "");
-    else if (flag === "--listen" && command === "serve") {
+    else if ((flag === "--listen" || flag === "--http") && command === "serve") {
       const raw = value();
       const m = /^(.+):(\d+)$/.exec(raw);
-      if (!m || Number(m[2]) > 65535) throw new UsageError(`--listen takes HOST:PORT, got "${raw}"`);
-      p.listen = { host: m[1], port: Number(m[2]) };
+      if (!m || Number(m[2]) > 65535) throw new UsageError(`${flag} takes HOST:PORT, got "${raw}"`);
+      p[flag === "--listen" ? "listen" : "http"] = { host: m[1], port: Number(m[2]) };
     } else throw new UsageError(`unknown option "${flag}" for ${command}`);
   }
-  if (command === "serve" && [p.stdio, p.listen !== undefined, p.nats !== undefined].filter(Boolean).length !== 1) {
-    throw new UsageError("serve needs exactly one of --stdio, --listen HOST:PORT or --nats nats://HOST:PORT");
+  if (command === "serve" && [p.stdio, p.listen !== undefined, p.http !== undefined, p.nats !== undefined].filter(Boolean).length !== 1) {
+    throw new UsageError("serve needs exactly one of --stdio, --listen HOST:PORT, --http HOST:PORT or --nats nats://HOST:PORT");
   }
   if (p.subject !== undefined && p.nats === undefined) throw new UsageError("--subject needs --nats");
   for (const [flag, v] of [["--window", p.window], ["--max-in-flight", p.maxInFlight], ["--max-connections", p.maxConnections]] as const) {
@@ -110,8 +114,8 @@ export function parseArgs(argv: string[]): Parsed {
   return p;
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-const stopSignal = (): Promise<void> =>
+/** Resolves on SIGINT or SIGTERM: a server runs until then. */
+const untilSignal = () =>
   new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
@@ -140,9 +144,17 @@ async function serve(p: Parsed, ex: Executor): Promise<void> {
     const maxInFlight = p.maxInFlight ?? ex.workers * 8;
     const service = await FleetService.start(ex, { url: p.nats, subject: p.subject, maxInFlight });
     console.error(`executor: serving ${service.subject} on ${p.nats} (${ex.workers} workers, at most ${maxInFlight} calls held)`);
-    await stopSignal();
+    await untilSignal();
     console.error(`executor: draining (${service.inFlight} calls held)`);
     await service.drain();
+    return;
+  }
+  if (p.http) {
+    const limits = { ...defaultHttpLimits(ex), ...(p.maxInFlight !== undefined ? { maxInFlight: p.maxInFlight } : {}) };
+    const server = serveHttp(ex, p.http.host, p.http.port, limits);
+    console.error(`executor: HTTP on ${server.hostname}:${server.port} (POST /run_code, POST /v1/submit)`);
+    await untilSignal();
+    await server.stop(true);
     return;
   }
   const limits = { ...defaultLimits(ex) };
@@ -152,7 +164,7 @@ async function serve(p: Parsed, ex: Executor): Promise<void> {
   const server = await listen(ex, p.listen!.host, p.listen!.port, limits);
   const addr = server.address();
   console.error(`executor: listening on ${typeof addr === "object" && addr ? `${addr.address}:${addr.port}` : addr}`);
-  await stopSignal();
+  await untilSignal();
   server.close();
 }
 
