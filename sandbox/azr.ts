@@ -16,6 +16,9 @@ export const DEFAULT_BANNED_IMPORTS: readonly string[] = [
   "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
 ];
 
+/** Largest request an executor accepts by default (bytes of JSON; ExecutorOptions.maxRequestBytes). */
+export const DEFAULT_MAX_REQUEST_BYTES = 2 << 20;
+
 /** Most pairs one judge_induction may carry (AZR sends 5; each pair is one guest request with its own deadline). */
 export const MAX_INDUCTION_PAIRS = 64;
 

@@ -21,7 +21,7 @@ export interface HttpLimits {
 }
 
 export function defaultHttpLimits(ex: Executor): HttpLimits {
-  return { maxBodyBytes: maxMessageBytes(ex), maxInFlight: 64, bodyDeadlineMs: 30_000 };
+  return { maxBodyBytes: maxMessageBytes(ex.options.maxRequestBytes), maxInFlight: 64, bodyDeadlineMs: 30_000 };
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) => Response.json(body, { status, headers });

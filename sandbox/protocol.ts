@@ -53,6 +53,11 @@ export interface Result {
   stderr_truncated?: boolean;
 }
 
+/** Anything that answers requests: the in-process Executor, the RPC client, the fleet client. */
+export interface Submitter {
+  submit(req: Request): Promise<Result>;
+}
+
 /** Batch CLI / RPC framing: the caller's id travels with the request and comes back on its result. */
 export type IdRequest = Request & { id: string | number };
 export type IdResult = Result & { id: string | number | null };
