@@ -3,13 +3,15 @@
 // all in one run, so the ratio is NATS's overhead (encode, two hops through the server, a member's dispatch). Every
 // target is one row of `targets`: a name, its interpreter count and how to open it; another transport (the HTTP
 // endpoint) is one more entry. Each target is driven the same way: a window of requests in flight, each request's
-// latency measured from its send to its answer; passes alternate between the targets.
+// latency measured from its send to its answer; passes alternate between the targets. Then the `http` suite (the
+// SandboxFusion-compatible endpoint beside a native python3 subprocess per request).
 import { availableParallelism } from "node:os";
 import { Executor, FleetClient, type Request, type Submitter } from "../sandbox/index.ts";
 import { startMember, type Member } from "../test/support/executor-member.ts";
 import { NatsServer } from "../test/support/nats-server.ts";
 import { workloads } from "./executor.ts";
 import { printTable, writeResult } from "./report.ts";
+import { main as httpSuite } from "./http.ts";
 
 interface Opened {
   submitter: Submitter;
@@ -140,4 +142,7 @@ export async function main(args: string[]): Promise<void> {
   console.log(`latency: one request (one executor call), from send to answer at the client, ${window} in flight (queueing at the executor included)`);
   const file = writeResult("fleet", { date: new Date().toISOString(), cores: availableParallelism(), programs: n, window, quick, rows });
   console.log(`wrote ${file}`);
+  // The executor as a drop-in sandbox for other stacks: the HTTP endpoint beside a native subprocess per request.
+  console.log("");
+  await httpSuite(args);
 }
