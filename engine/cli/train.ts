@@ -1,4 +1,5 @@
-// `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]`
+// `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]
+//   [--rollout-workers nats://HOST:PORT]`
 // Self-play training. Exit codes: 0 done, 2 bad flag/config/path, 130 stopped by Ctrl-C (state saved), 1 other.
 import { resolve } from "node:path";
 import { resolveConfig } from "../config/load.ts";
@@ -14,8 +15,10 @@ const USAGE = `usage: bun run train [options]
   --checkpoint DIR  model checkpoint to train (required by qwen2.5-coder; tiny uses engine/data/warmstart)
   --steps N         number of training steps
   --out DIR         run directory for metrics, logs and checkpoints (default runs/<preset>-<time>)
-  --resume DIR      continue the run in DIR from its latest checkpoint (only --steps may change)
+  --resume DIR      continue the run in DIR from its latest checkpoint (only --steps and --rollout-workers may change)
   --set KEY=VALUE   override one setting, e.g. --set rewards.extremeValue=0 --set tasks.types='["deduction"]'
+  --rollout-workers nats://HOST:PORT
+                    generate on \`bun run rollout-worker\` processes through this nats-server (same tokens as in-process)
   --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
   --help            this text`;
 
@@ -27,6 +30,7 @@ interface Flags {
   steps?: string;
   out?: string;
   resume?: string;
+  "rollout-workers"?: string;
   set: string[];
   /** Port of the live dashboard, when asked for. */
   dashboard?: number;
@@ -34,7 +38,7 @@ interface Flags {
 
 export function parseFlags(argv: readonly string[]): Flags | "help" {
   const flags: Flags = { set: [] };
-  const single = ["preset", "config", "checkpoint", "steps", "out", "resume"] as const;
+  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "rollout-workers"] as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") return "help";
@@ -78,6 +82,10 @@ function stepsPatch(steps: string | undefined): Array<{ source: string; patch: u
   return [{ source: "--steps", patch: { steps: Number(steps) } }];
 }
 
+function workersPatch(url: string | undefined): Array<{ source: string; patch: unknown }> {
+  return url === undefined ? [] : [{ source: "--rollout-workers", patch: { rollout: { workers: url } } }];
+}
+
 async function main(argv: string[]): Promise<number> {
   const flags = parseFlags(argv);
   if (flags === "help") {
@@ -92,12 +100,13 @@ async function main(argv: string[]): Promise<number> {
     if (flags.set.length) throw new UsageError("--resume continues the run's saved config; --set cannot be combined with it");
     const outDir = resolve(flags.resume);
     const saved = runConfig(outDir);
-    const config = validateConfig(mergeConfig(saved.config, stepsPatch(flags.steps)));
+    const config = validateConfig(mergeConfig(saved.config, [...stepsPatch(flags.steps), ...workersPatch(flags["rollout-workers"])]));
     plan = { preset: saved.preset, config, outDir, resume: true };
   } else {
     const patches = [
       ...(flags.checkpoint !== undefined ? [{ source: "--checkpoint", patch: { model: { checkpoint: resolve(flags.checkpoint) } } }] : []),
       ...stepsPatch(flags.steps),
+      ...workersPatch(flags["rollout-workers"]),
       ...flags.set.map((s) => ({ source: `--set ${s}`, patch: setPatch(s) })),
     ];
     const { preset, config } = resolveConfig({ preset: flags.preset, configFile: flags.config, flags: patches });
