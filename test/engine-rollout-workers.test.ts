@@ -1,8 +1,11 @@
 // Rollout workers over NATS (engine/rollout-workers/): a learner and two worker processes on a private loopback
 // nats-server generate exactly what the in-process policy generates for the same seeds (token ids equal, log-probs
 // element by element), a worker SIGKILLed mid-batch has its batch redone by the other, and a result generated with
-// other weights is refused and its job redone. Model: the shipped warm-start checkpoint (vocab 4,099, 2 layers).
+// other weights is refused and its job redone; `bun run train --rollout-workers` takes the same two steps as the
+// in-process run. Model: the shipped warm-start checkpoint (vocab 4,099, 2 layers).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -34,8 +37,8 @@ class WorkerProcess {
   private readonly waiters: Array<{ re: RegExp; from: number; resolve: () => void }> = [];
   readonly proc: ReturnType<typeof Bun.spawn>;
 
-  constructor(url: string, name: string) {
-    this.proc = Bun.spawn(["bun", "engine/cli/rollout-worker.ts", "--nats", url, "--stream", STREAM, "--name", name], {
+  constructor(url: string, name: string, stream = STREAM) {
+    this.proc = Bun.spawn(["bun", "engine/cli/rollout-worker.ts", "--nats", url, "--stream", stream, "--name", name], {
       cwd: REPO,
       stdin: "ignore",
       stdout: "ignore",
@@ -73,6 +76,7 @@ let prompts: number[][];
 let expected: Expected;
 const workers: WorkerProcess[] = [];
 const learnerLog: string[] = [];
+const TMP = mkdtempSync(join(tmpdir(), "azr-rollout-workers-"));
 
 /** The in-process path: the policy's own batches and seeds; log-probs scored per batch as a worker scores them. */
 async function inProcess(ps: number[][], o: GenerateOptions): Promise<Expected> {
@@ -116,6 +120,7 @@ afterAll(async () => {
   await learner?.close();
   policy?.destroy();
   await server?.stop();
+  rmSync(TMP, { recursive: true, force: true });
 });
 
 describe("rollout workers", () => {
@@ -174,6 +179,40 @@ describe("rollout workers", () => {
     expect(batches.some((b) => b.delivery >= 2 && b.worker === "w2")).toBe(true);
     expect(learnerLog.some((l) => /was redone by w2/.test(l))).toBe(true);
   });
+});
+
+describe("training", () => {
+  // engine-train.test.ts's small run: every task type and role, one sequence per batch, short responses.
+  const SMALL = ["--set", "tasks.batchSize=1", "--set", "rollout.maxNewTokens=8", "--set", "eval.limit=1", "--set", "eval.maxNewTokens=8"];
+  const train = async (args: string[]) => {
+    const proc = Bun.spawn(["bun", "engine/cli/train.ts", "--steps", "2", ...SMALL, ...args], { cwd: REPO, stdout: "ignore", stderr: "pipe", stdin: "ignore" });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) console.error(stderr);
+    expect(code).toBe(0);
+    return stderr;
+  };
+  const lines = (run: string, file: string) => readFileSync(join(run, file), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const timeless = ({ seconds: _s, time_ms: _t, ...rest }: Record<string, unknown>) => rest;
+  const model = (run: string) => {
+    const dir = join(run, "checkpoints", "step-000002", "model");
+    return readdirSync(dir).filter((f) => f.endsWith(".safetensors")).map((f) => readFileSync(join(dir, f)));
+  };
+
+  test("bun run train --rollout-workers: two steps equal the in-process run's (samples, metrics, weights)", async () => {
+    for (const w of workers) w.proc.kill("SIGKILL"); // free the cores for this test's own two workers
+    const own = [new WorkerProcess(server.url, "t1", "rollout-train"), new WorkerProcess(server.url, "t2", "rollout-train")];
+    workers.push(...own);
+    const local = join(TMP, "local");
+    const remote = join(TMP, "remote");
+    const [, log] = await Promise.all([train(["--out", local]), train(["--out", remote, "--rollout-workers", server.url, "--set", "rollout.workersStream=rollout-train"])]);
+    expect(log).toContain("generation runs on rollout workers");
+    expect(lines(remote, "samples.jsonl")).toEqual(lines(local, "samples.jsonl"));
+    expect(lines(remote, "metrics.jsonl").map(timeless)).toEqual(lines(local, "metrics.jsonl").map(timeless));
+    expect(model(remote)).toEqual(model(local));
+    // Both workers generated, and step 2 ran on the weights published after step 1's update.
+    for (const w of own) expect(w.lines.some((l) => /job \d+ accepted/.test(l))).toBe(true);
+    expect(own.some((w) => w.lines.some((l) => /weights v1,/.test(l)))).toBe(true);
+  }, 3 * SLOW_TEST_MS);
 });
 
 describe("configuration", () => {
