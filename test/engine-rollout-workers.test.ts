@@ -13,7 +13,7 @@ import { ConfigError, mergeConfig, validateConfig } from "../engine/config/valid
 import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
 import { type GenerateOptions, type Generation, Policy } from "../engine/model/index.ts";
 import { natsServer, NatsUrlError, RemotePolicy, RolloutWorkers, type WorkerBatch, type WorkerGeneration } from "../engine/rollout-workers/index.ts";
-import { decodeJob, decodeReply, encode, type JobResult, names, resultsSubject } from "../engine/rollout-workers/protocol.ts";
+import { decodeJob, decodeReply, encodeResult, type JobResult, names, resultsSubject } from "../engine/rollout-workers/protocol.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
@@ -134,9 +134,9 @@ describe("rollout workers", () => {
       if (msg === null) throw new Error("the rogue worker got no job");
       const job = decodeJob(msg.data);
       expect(job.version).toBe(1);
-      const generations = expected.gens.slice(0, 2).map((g, i) => ({ ...g, logp: Array.from(expected.logp[i]) }));
+      const generations = expected.gens.slice(0, 2).map((g, i) => ({ ...g, logp: expected.logp[i] }));
       const forged = (over: Partial<JobResult>): JobResult => ({ learner: job.learner, id: job.id, version: 0, worker: "rogue", delivery: 1, generations, ...over });
-      const ask = async (r: JobResult) => decodeReply((await nc.request(resultsSubject(names(STREAM), job.learner), encode(r), { timeout: 10_000 })).data);
+      const ask = async (r: JobResult) => decodeReply((await nc.request(resultsSubject(names(STREAM), job.learner), encodeResult(r), { timeout: 10_000 })).data);
       const stale = await ask(forged({}));
       expect(stale.accepted).toBe(false);
       expect(stale.accepted === false && stale.reason).toMatch(/^stale: generated with weights v0, job wants v1/);
@@ -144,6 +144,8 @@ describe("rollout workers", () => {
       const unknown = await ask(forged({ id: job.id + 1000, version: 1 }));
       expect(unknown.accepted === false && unknown.reason).toMatch(/^unknown/);
       expect(learner.refused).toEqual({ stale: 1, unknown: 1 });
+      const garbage = decodeReply((await nc.request(resultsSubject(names(STREAM), job.learner), new TextEncoder().encode("{not msgpack"), { timeout: 10_000 })).data);
+      expect(garbage.accepted === false && garbage.reason).toMatch(/^result: not (msgpack|a msgpack map)/);
     } finally {
       await nc.close();
     }
@@ -154,8 +156,13 @@ describe("rollout workers", () => {
     expectSame(flat(batches), { gens: expected.gens.slice(0, 2), logp: expected.logp.slice(0, 2) });
   });
 
-  test("learner + 2 workers give the in-process sequences for the same seeds, through the trainer's RemotePolicy", async () => {
+  test("a malformed job is dropped; learner + 2 workers give the in-process sequences for the same seeds, through the trainer's RemotePolicy", async () => {
     await Promise.all(workers.map((w) => w.waitFor(/ready on stream/)));
+    // A malformed job is dropped with its reason and the workers carry on.
+    const nc = await connect({ servers: natsServer(server.url) });
+    await jetstream(nc).publish(names(STREAM).jobs, new TextEncoder().encode("not a job"));
+    await nc.close();
+    await Promise.race(workers.map((w) => w.waitFor(/dropped a malformed job: job: not/)));
     const batches = await learner.generate(prompts, OPTIONS);
     expect(batches.length).toBe(prompts.length / SIZES.maxBatch);
     expectSame(flat(batches), expected);

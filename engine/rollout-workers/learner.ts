@@ -11,7 +11,8 @@ import { connectNats } from "./connection.ts";
 import {
   DEFAULT_STREAM,
   decodeResult,
-  encode,
+  encodeJob,
+  encodeReply,
   type Job,
   type JobResult,
   type JobSizes,
@@ -140,14 +141,14 @@ export class RolloutWorkers {
   private enqueue(p: Pending): void {
     p.attempts++;
     // The message id makes a retried publish of the same attempt a duplicate that JetStream drops.
-    this.js.publish(this.n.jobs, encode(p.job), { msgID: `${this.session}-${p.job.id}-${p.attempts}` }).catch((e: Error) => {
+    this.js.publish(this.n.jobs, encodeJob(p.job), { msgID: `${this.session}-${p.job.id}-${p.attempts}` }).catch((e: Error) => {
       this.pending.delete(p.job.id);
       p.reject(new Error(`rollout workers: cannot queue job ${p.job.id} on ${this.n.jobs}: ${e.message}`));
     });
   }
 
   private onResult(msg: Msg): void {
-    const reply = (r: Reply) => msg.respond(encode(r));
+    const reply = (r: Reply) => msg.respond(encodeReply(r));
     let r: JobResult;
     try {
       r = decodeResult(msg.data);

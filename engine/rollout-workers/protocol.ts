@@ -1,7 +1,9 @@
 // The rollout workers' wire protocol over NATS: the names one stream uses, the job a learner queues (one generation
 // batch: prompts, options with its seed, the weights version to use), the result a worker sends back (token ids,
-// log-probs, tagged with the version it generated with) and the learner's reply. Messages are JSON; every decoded
-// message is checked here, so a malformed one is an error that names the field, never a crash further on.
+// log-probs, tagged with the version it generated with) and the learner's reply. Messages are msgpack, token ids and
+// log-probs as typed arrays (4 bytes each, so a batch of long responses fits NATS's 1 MiB default payload); every
+// decoded message is checked here, so a malformed one is an error that names the field, never a crash further on.
+import { Packr } from "msgpackr";
 import type { GenerateOptions, Generation } from "../model/index.ts";
 
 /** Stream used when none is named. */
@@ -53,7 +55,7 @@ export interface Job {
 
 export interface WorkerGeneration extends Generation {
   /** Log-prob of each generated token under the weights it was sampled from. */
-  logp: number[];
+  logp: Float32Array;
 }
 
 interface ResultHead {
@@ -74,8 +76,10 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
+/** moreTypes: typed arrays come back as the same typed arrays. */
+const packr = new Packr({ moreTypes: true });
+
 const isInt = (x: unknown, min = 0): x is number => Number.isSafeInteger(x) && (x as number) >= min;
-const isIds = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => isInt(v));
 
 function fail(what: string, field: string, fix: string): never {
   throw new ProtocolError(`${what}: ${field} ${fix}`);
@@ -84,16 +88,24 @@ function fail(what: string, field: string, fix: string): never {
 function object(what: string, bytes: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
+    value = packr.unpack(bytes);
   } catch (e) {
-    throw new ProtocolError(`${what}: not JSON (${(e as Error).message})`);
+    throw new ProtocolError(`${what}: not msgpack (${(e as Error).message})`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ProtocolError(`${what}: not a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ProtocolError(`${what}: not a msgpack map`);
   return value as Record<string, unknown>;
 }
 
-export function encode(message: Job | JobResult | Reply): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(message));
+export function encodeJob(job: Job): Uint8Array {
+  return packr.pack({ ...job, prompts: job.prompts.map((p) => Uint32Array.from(p)) });
+}
+
+export function encodeResult(r: JobResult): Uint8Array {
+  return packr.pack("generations" in r ? { ...r, generations: r.generations.map((g) => ({ ...g, ids: Uint32Array.from(g.ids) })) } : r);
+}
+
+export function encodeReply(r: Reply): Uint8Array {
+  return packr.pack(r);
 }
 
 export function decodeJob(bytes: Uint8Array): Job {
@@ -102,14 +114,15 @@ export function decodeJob(bytes: Uint8Array): Job {
   if (!isInt(m.id)) fail("job", "id", "must be an integer ≥ 0");
   if (!isInt(m.version)) fail("job", "version", "must be an integer ≥ 0");
   const sizes = m.sizes as JobSizes | undefined;
-  if (!sizes || !isInt(sizes.maxSeq, 1) || !isInt(sizes.maxBatch, 1)) fail("job", "sizes", "must be {maxSeq, maxBatch}, integers ≥ 1");
-  if (!Array.isArray(m.prompts) || m.prompts.length === 0 || !m.prompts.every(isIds)) fail("job", "prompts", "must be a non-empty array of token-id arrays");
-  if (m.prompts.length > sizes.maxBatch) fail("job", "prompts", `must hold at most sizes.maxBatch = ${sizes.maxBatch} prompts (one batch), got ${m.prompts.length}`);
+  if (typeof sizes !== "object" || sizes === null || !isInt(sizes.maxSeq, 1) || !isInt(sizes.maxBatch, 1)) fail("job", "sizes", "must be {maxSeq, maxBatch}, integers ≥ 1");
+  const prompts = m.prompts;
+  if (!Array.isArray(prompts) || prompts.length === 0 || !prompts.every((p) => p instanceof Uint32Array)) fail("job", "prompts", "must be a non-empty array of token-id arrays (u32)");
+  if (prompts.length > sizes.maxBatch) fail("job", "prompts", `must hold at most sizes.maxBatch = ${sizes.maxBatch} prompts (one batch), got ${prompts.length}`);
   const o = m.options as GenerateOptions | undefined;
   if (typeof o !== "object" || o === null || typeof o.maxNew !== "number" || typeof o.temperature !== "number" || typeof o.seed !== "number") {
     fail("job", "options", "must be generate options {maxNew, temperature, seed, …}");
   }
-  return m as unknown as Job;
+  return { ...(m as unknown as Job), prompts: prompts.map((p: Uint32Array) => Array.from(p)) };
 }
 
 export function decodeResult(bytes: Uint8Array): JobResult {
@@ -120,16 +133,15 @@ export function decodeResult(bytes: Uint8Array): JobResult {
   if (typeof m.error === "string") return m as unknown as JobResult;
   const gens = m.generations;
   const ok = (g: Record<string, unknown>) =>
-    isIds(g.ids) &&
-    Array.isArray(g.logp) &&
+    g.ids instanceof Uint32Array &&
+    g.logp instanceof Float32Array &&
     g.logp.length === g.ids.length &&
-    g.logp.every((x) => typeof x === "number") &&
     typeof g.text === "string" &&
     (g.finish === "stop" || g.finish === "length");
   if (!Array.isArray(gens) || !gens.every((g) => typeof g === "object" && g !== null && ok(g))) {
-    fail("result", "generations", "must be [{ids, logp (one per id), text, finish}]");
+    fail("result", "generations", "must be [{ids (u32), logp (f32, one per id), text, finish}]");
   }
-  return m as unknown as JobResult;
+  return { ...(m as unknown as JobResult), generations: gens.map((g: WorkerGeneration & { ids: Uint32Array }) => ({ ...g, ids: Array.from(g.ids) })) };
 }
 
 export function decodeReply(bytes: Uint8Array): Reply {

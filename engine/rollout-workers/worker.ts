@@ -10,7 +10,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { millis } from "@nats-io/transport-node";
 import type { Policy } from "../model/index.ts";
 import { connectNats } from "./connection.ts";
-import { DEFAULT_STREAM, decodeJob, decodeReply, encode, type Job, type JobResult, type Names, names, resultsSubject, weightsName } from "./protocol.ts";
+import { DEFAULT_STREAM, decodeJob, decodeReply, encodeResult, type Job, type JobResult, type Names, names, resultsSubject, weightsName } from "./protocol.ts";
 import { loadWeights } from "./weights.ts";
 
 export interface WorkerOptions {
@@ -117,8 +117,13 @@ export class RolloutWorker {
     } finally {
       clearInterval(heartbeat);
     }
+    let bytes = encodeResult(result);
+    const limit = this.nc.info?.max_payload ?? Infinity;
+    if (bytes.length > limit) {
+      bytes = encodeResult({ ...this.head(job, delivery), error: `the result is ${bytes.length} bytes, over the nats-server's max_payload of ${limit}; raise max_payload (nats-server -c with max_payload: 8MB) or lower model.maxBatch` });
+    }
     try {
-      const reply = decodeReply((await this.nc.request(resultsSubject(this.n, job.learner), encode(result), { timeout: REPLY_TIMEOUT_MS })).data);
+      const reply = decodeReply((await this.nc.request(resultsSubject(this.n, job.learner), bytes, { timeout: REPLY_TIMEOUT_MS })).data);
       this.log(`${this.name}: job ${job.id} ${reply.accepted ? "accepted" : `refused (${reply.reason})`}`);
       msg.ack();
     } catch (e) {
@@ -152,5 +157,5 @@ async function generate(policy: Policy, job: Job) {
   const nonEmpty = scored.filter((s) => s.responseIds.length > 0);
   const logp = nonEmpty.length > 0 ? (await policy.tokenStats(nonEmpty)).logp : [];
   let k = 0;
-  return gens.map((g) => ({ ...g, logp: g.ids.length > 0 ? Array.from(logp[k++]) : [] }));
+  return gens.map((g) => ({ ...g, logp: g.ids.length > 0 ? logp[k++] : new Float32Array(0) }));
 }
