@@ -234,6 +234,10 @@ describe("configuration", () => {
     const [code, err] = await Promise.all([cli.exited, new Response(cli.stderr).text()]);
     expect(code).toBe(2);
     expect(err).toMatch(/--nats "tcp:\/\/h:1": the scheme must be nats:\/\//);
+    const trainer = Bun.spawn(["bun", "engine/cli/train.ts", "--rollout-workers", "nats://127.0.0.1"], { cwd: REPO, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const [trainCode, trainErr] = await Promise.all([trainer.exited, new Response(trainer.stderr).text()]);
+    expect(trainCode).toBe(2);
+    expect(trainErr).toMatch(/rollout\.workers = "nats:\/\/127\.0\.0\.1": "nats:\/\/127\.0\.0\.1": name both the host and the port/);
     const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const port = closed.port;
     closed.stop(true);
