@@ -12,7 +12,8 @@ import { connect } from "@nats-io/transport-node";
 import { ConfigError, mergeConfig, validateConfig } from "../engine/config/validate.ts";
 import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
 import { type GenerateOptions, type Generation, Policy } from "../engine/model/index.ts";
-import { natsServer, NatsUrlError, RemotePolicy, RolloutWorkers, type WorkerBatch, type WorkerGeneration } from "../engine/rollout-workers/index.ts";
+import { natsUrlProblem } from "../sandbox/index.ts";
+import { RemotePolicy, RolloutWorkers, type WorkerBatch, type WorkerGeneration } from "../engine/rollout-workers/index.ts";
 import { decodeJob, decodeReply, encodeResult, type JobResult, names, resultsSubject } from "../engine/rollout-workers/protocol.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
@@ -127,7 +128,7 @@ describe("rollout workers", () => {
   test("a result generated with other weights is refused, its job redone; a result for no pending job is refused", async () => {
     const pending = learner.generate(prompts.slice(0, 2), OPTIONS);
     // A rogue worker takes the job and answers as if it had generated with version 0.
-    const nc = await connect({ servers: natsServer(server.url) });
+    const nc = await connect({ servers: server.url });
     try {
       const consumer = await jetstream(nc).consumers.get(STREAM, names(STREAM).consumer);
       const msg = await consumer.next({ expires: 10_000 });
@@ -159,7 +160,7 @@ describe("rollout workers", () => {
   test("a malformed job is dropped; learner + 2 workers give the in-process sequences for the same seeds, through the trainer's RemotePolicy", async () => {
     await Promise.all(workers.map((w) => w.waitFor(/ready on stream/)));
     // A malformed job is dropped with its reason and the workers carry on.
-    const nc = await connect({ servers: natsServer(server.url) });
+    const nc = await connect({ servers: server.url });
     await jetstream(nc).publish(names(STREAM).jobs, new TextEncoder().encode("not a job"));
     await nc.close();
     await Promise.race(workers.map((w) => w.waitFor(/dropped a malformed job: job: not/)));
@@ -224,23 +225,21 @@ describe("training", () => {
 
 describe("configuration", () => {
   test("a bad URL is a clear error in the config, the worker CLI and on connect", async () => {
-    expect(() => natsServer("http://127.0.0.1:4222")).toThrow(/the scheme must be nats:\/\//);
-    expect(() => natsServer("nats://127.0.0.1")).toThrow(/name both the host and the port/);
-    expect(() => natsServer("nats:/x y")).toThrow(NatsUrlError);
-    expect(() => validateConfig(mergeConfig(REFERENCE_DEFAULTS, [{ source: "--rollout-workers", patch: { rollout: { workers: "localhost:4222" } } }]))).toThrow(ConfigError);
+    expect(natsUrlProblem("http://127.0.0.1:4222")).toMatch(/uses http:\/\/; use nats:\/\/HOST:PORT/);
+    expect(() => validateConfig(mergeConfig(REFERENCE_DEFAULTS, [{ source: "--rollout-workers", patch: { rollout: { workers: "http://localhost:4222" } } }]))).toThrow(ConfigError);
     const ok = validateConfig(mergeConfig(REFERENCE_DEFAULTS, [{ source: "test", patch: { rollout: { workers: server.url } } }]));
     expect(ok.rollout.workers).toBe(server.url);
     const cli = Bun.spawn(["bun", "engine/cli/rollout-worker.ts", "--nats", "tcp://h:1"], { cwd: REPO, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     const [code, err] = await Promise.all([cli.exited, new Response(cli.stderr).text()]);
     expect(code).toBe(2);
-    expect(err).toMatch(/--nats "tcp:\/\/h:1": the scheme must be nats:\/\//);
-    const trainer = Bun.spawn(["bun", "engine/cli/train.ts", "--rollout-workers", "nats://127.0.0.1"], { cwd: REPO, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    expect(err).toMatch(/--nats "tcp:\/\/h:1" uses tcp:\/\/; use nats:\/\/HOST:PORT/);
+    const trainer = Bun.spawn(["bun", "engine/cli/train.ts", "--rollout-workers", "http://127.0.0.1:1"], { cwd: REPO, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     const [trainCode, trainErr] = await Promise.all([trainer.exited, new Response(trainer.stderr).text()]);
     expect(trainCode).toBe(2);
-    expect(trainErr).toMatch(/rollout\.workers = "nats:\/\/127\.0\.0\.1": "nats:\/\/127\.0\.0\.1": name both the host and the port/);
+    expect(trainErr).toMatch(/rollout\.workers = "http:\/\/127\.0\.0\.1:1": "http:\/\/127\.0\.0\.1:1" uses http:\/\/; use nats:\/\/HOST:PORT/);
     const closed = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const port = closed.port;
     closed.stop(true);
-    await expect(RolloutWorkers.connect(`nats://127.0.0.1:${port}`, { sizes: SIZES })).rejects.toThrow(/cannot reach nats-server at nats:\/\/127\.0\.0\.1:\d+/);
+    await expect(RolloutWorkers.connect(`nats://127.0.0.1:${port}`, { sizes: SIZES })).rejects.toThrow(/cannot reach the NATS server at nats:\/\/127\.0\.0\.1:\d+/);
   });
 });

@@ -3,7 +3,7 @@
 // batches from the stream's work queue, loads the published weights on this machine's WebGPU adapter and sends back
 // token ids and log-probs. Runs until SIGINT/SIGTERM (the job in hand is finished first). Exit codes: 0 stopped,
 // 2 bad flag or URL, 1 other.
-import { natsServer, NatsUrlError } from "../rollout-workers/connection.ts";
+import { natsUrlProblem } from "../../sandbox/index.ts";
 import { DEFAULT_STREAM, ProtocolError } from "../rollout-workers/protocol.ts";
 import { RolloutWorker } from "../rollout-workers/worker.ts";
 import { parseFlagValues, UsageError } from "./usage.ts";
@@ -18,11 +18,8 @@ export function parseWorkerArgs(argv: string[]): { url: string; stream: string; 
   const v = parseFlagValues(argv, { nats: { type: "string" }, stream: { type: "string" }, name: { type: "string" }, help: { type: "boolean", short: "h" } });
   if (v.help) return "help";
   if (typeof v.nats !== "string") throw new UsageError("--nats nats://HOST:PORT is required");
-  try {
-    natsServer(v.nats);
-  } catch (e) {
-    throw new UsageError(`--nats ${(e as Error).message}`);
-  }
+  const problem = natsUrlProblem(v.nats);
+  if (problem) throw new UsageError(`--nats ${problem}`);
   return { url: v.nats, stream: typeof v.stream === "string" ? v.stream : DEFAULT_STREAM, name: typeof v.name === "string" ? v.name : undefined };
 }
 
@@ -43,7 +40,7 @@ if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      const known = e instanceof UsageError || e instanceof NatsUrlError || e instanceof ProtocolError;
+      const known = e instanceof UsageError || e instanceof ProtocolError;
       process.stderr.write(`rollout-worker: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
       process.exit(known ? 2 : 1);
     },

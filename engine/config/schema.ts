@@ -151,6 +151,9 @@ export interface AlgorithmConfig {
 }
 
 export interface ExecutorConfig {
+  /** null: an in-process pool of `workers`; "nats://HOST:PORT": the executor fleet there (`executor serve --nats`),
+   * whose members must run with the timeoutMs, memoryMiB, hashSeed, compat and banned words below. */
+  url: string | null;
   workers: number;
   timeoutMs: number;
   memoryMiB: number;
@@ -232,7 +235,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     miniBatches: 1,
     lossMicroBatch: 16,
   },
-  executor: { workers: 1, timeoutMs: 10_000, memoryMiB: 512, hashSeed: 0, compat: true },
+  executor: { url: null, workers: 1, timeoutMs: 10_000, memoryMiB: 512, hashSeed: 0, compat: true },
   eval: { every: 10, file: DEFAULT_EVAL_FILE, limit: 48, maxNewTokens: 8096 },
 };
 

@@ -1,6 +1,6 @@
 // Merging config patches and checking the result before any work starts. Every error names the offending key and
 // value and says how to fix it.
-import { natsServer } from "../rollout-workers/connection.ts";
+import { natsUrlProblem } from "../../sandbox/index.ts";
 import { names } from "../rollout-workers/protocol.ts";
 import { TASK_TYPES } from "../tasks/types.ts";
 import type { ConfigPatch, TrainConfig } from "./schema.ts";
@@ -10,7 +10,7 @@ export class ConfigError extends Error {
 }
 
 /** Fields whose value may be null as well as their default's type. */
-const NULLABLE = new Set(["model.checkpoint", "data.seedFile", "data.inductionSeedFile", "rollout.workers"]);
+const NULLABLE = new Set(["model.checkpoint", "data.seedFile", "data.inductionSeedFile", "executor.url", "rollout.workers"]);
 
 const kindOf = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
 
@@ -68,7 +68,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   const int = (v: number, min: number): boolean => Number.isInteger(v) && v >= min;
   const unit = (v: number): boolean => v >= 0 && v <= 1;
   const a = c.algorithm;
-  const workersUrl = c.rollout.workers === null ? null : problem(() => natsServer(c.rollout.workers!));
+  const workersUrl = c.rollout.workers === null ? null : natsUrlProblem(c.rollout.workers);
   const workersStream = problem(() => names(c.rollout.workersStream));
   const checks: Check[] = [
     [Number.isSafeInteger(c.seed), "seed", c.seed, "use an integer"],
@@ -137,6 +137,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [a.maxGradNorm > 0, "algorithm.maxGradNorm", a.maxGradNorm, "use a number > 0"],
     [int(a.miniBatches, 1), "algorithm.miniBatches", a.miniBatches, "use an integer ≥ 1"],
     [int(a.lossMicroBatch, 0), "algorithm.lossMicroBatch", a.lossMicroBatch, "use an integer ≥ 0 (0 = one token-mean over the mini-batch)"],
+    [
+      c.executor.url === null || natsUrlProblem(c.executor.url) === null, "executor.url", c.executor.url,
+      `use null (an in-process pool) or "nats://HOST:PORT" (an executor fleet)${c.executor.url === null ? "" : `: ${natsUrlProblem(c.executor.url)}`}`,
+    ],
     [int(c.executor.workers, 1), "executor.workers", c.executor.workers, "use an integer ≥ 1"],
     [int(c.executor.timeoutMs, 1), "executor.timeoutMs", c.executor.timeoutMs, "use an integer ≥ 1"],
     [int(c.executor.memoryMiB, 64), "executor.memoryMiB", c.executor.memoryMiB, "use an integer ≥ 64"],

@@ -1,4 +1,3 @@
-export { connectNats, natsServer, NatsUrlError } from "./connection.ts";
 export { judge, type LearnerOptions, RolloutWorkers, type Verdict, type WorkerBatch } from "./learner.ts";
 export { DEFAULT_STREAM, type Job, type JobResult, ProtocolError, type WorkerGeneration } from "./protocol.ts";
 export { RemotePolicy } from "./remote-policy.ts";

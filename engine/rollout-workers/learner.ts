@@ -7,7 +7,7 @@ import { type ObjectStore, Objm } from "@nats-io/obj";
 import { type Msg, type NatsConnection, nanos, nuid, type Subscription } from "@nats-io/transport-node";
 import { type GenerateOptions, generationBatches } from "../model/index.ts";
 import type { PolicyLike } from "../trainer/ports.ts";
-import { connectNats } from "./connection.ts";
+import { connectFleet } from "../../sandbox/index.ts";
 import {
   DEFAULT_STREAM,
   decodeResult,
@@ -92,7 +92,7 @@ export class RolloutWorkers {
   /** Connects, creates the stream, consumer and object store if missing, and clears what an earlier learner left. */
   static async connect(url: string, o: LearnerOptions): Promise<RolloutWorkers> {
     const n = names(o.stream ?? DEFAULT_STREAM);
-    const nc = await connectNats(url, "azr-learner");
+    const nc = await connectFleet(url, "azr-learner");
     try {
       const jsm = await jetstreamManager(nc);
       await ensureQueue(jsm, n, o.ackWaitMs ?? 30_000);

@@ -9,7 +9,7 @@ import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { millis } from "@nats-io/transport-node";
 import type { Policy } from "../model/index.ts";
-import { connectNats } from "./connection.ts";
+import { connectFleet } from "../../sandbox/index.ts";
 import { DEFAULT_STREAM, decodeJob, decodeReply, encodeResult, type Job, type JobResult, type Names, names, resultsSubject, weightsName } from "./protocol.ts";
 import { loadWeights } from "./weights.ts";
 
@@ -48,7 +48,7 @@ export class RolloutWorker {
 
   static async connect(url: string, o: WorkerOptions = {}): Promise<RolloutWorker> {
     const n = names(o.stream ?? DEFAULT_STREAM);
-    const nc = await connectNats(url, "azr-rollout-worker");
+    const nc = await connectFleet(url, "azr-rollout-worker");
     return new RolloutWorker(nc, jetstream(nc), n, o);
   }
 

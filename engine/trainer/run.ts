@@ -3,7 +3,7 @@
 // phase boundary and saves the last completed step; a second Ctrl-C exits at once.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Executor } from "../../sandbox/index.ts";
+import { Executor, FleetClient } from "../../sandbox/index.ts";
 import { Buffers } from "../buffers/buffers.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import * as model from "../model/index.ts";
@@ -69,15 +69,17 @@ function truncateSteps(path: string, step: number): void {
   writeAtomic(path, keep.map((l) => `${l}\n`).join(""));
 }
 
-function executorFor(c: TrainConfig): Promise<Executor> {
-  return Executor.create({
-    workers: c.executor.workers,
+/** The in-process pool, or the fleet at executor.url, asked to run with the same result-deciding options. */
+function executorFor(c: TrainConfig): Promise<Executor | FleetClient> {
+  const options = {
     timeoutMs: c.executor.timeoutMs,
     memoryMiB: c.executor.memoryMiB,
     hashSeed: c.executor.hashSeed,
     compat: c.executor.compat,
     bannedImports: [...new Set(c.tasks.bannedWords)],
-  });
+  };
+  if (c.executor.url !== null) return FleetClient.connect({ url: c.executor.url, expect: options });
+  return Executor.create({ ...options, workers: c.executor.workers });
 }
 
 /** The learner's side of the rollout workers; the local policy is freed if they cannot be reached. */
@@ -142,6 +144,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const policy: PolicyLike = workers ? new RemotePolicy(local, workers, start) : local;
   const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, sizes) : null;
   const executor = await executorFor(config);
+  if (config.executor.url !== null) log(`executor: the fleet at ${config.executor.url}`);
   try {
     if (optimizerPath) await policy.loadOptimizer(optimizerPath);
     const evalRows = config.eval.every > 0 ? heldOutRows(config.eval.file, config.eval.limit, seedSnippets) : [];
