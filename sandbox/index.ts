@@ -19,7 +19,7 @@ export { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES } from "./azr.ts";
 export { FleetClient, type FleetClientOptions, type FleetStats } from "./fleet/client.ts";
 export { FleetService, type ServiceOptions } from "./fleet/service.ts";
 export { DEFAULT_SUBJECT, expectedOf, type ExpectedOptions } from "./fleet/wire.ts";
-export { natsUrlProblem } from "./fleet/url.ts";
+export { connectFleet, natsUrlProblem } from "./fleet/url.ts";
 
 export interface ExecutorOptions {
   /** Worker threads, one warm interpreter each. Default: the machine's cores. */

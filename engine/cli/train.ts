@@ -1,4 +1,5 @@
-// `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]`
+// `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]
+//   [--rollout-workers nats://HOST:PORT]`
 // Self-play training. Exit codes: 0 done, 2 bad flag/config/path, 130 stopped by Ctrl-C (state saved), 1 other.
 import { resolve } from "node:path";
 import { resolveConfig } from "../config/load.ts";
@@ -15,9 +16,11 @@ const USAGE = `usage: bun run train [options]
   --checkpoint DIR  model checkpoint to train (required by qwen2.5-coder; tiny uses engine/data/warmstart)
   --steps N         number of training steps
   --out DIR         run directory for metrics, logs and checkpoints (default runs/<preset>-<time>)
-  --resume DIR      continue the run in DIR from its latest checkpoint (only --steps and --executor may change)
+  --resume DIR      continue the run in DIR from its latest checkpoint (only --steps, --executor and --rollout-workers may change)
   --executor URL    run programs on the executor fleet at nats://HOST:PORT (executor.url; default in-process)
   --set KEY=VALUE   override one setting, e.g. --set rewards.extremeValue=0 --set tasks.types='["deduction"]'
+  --rollout-workers nats://HOST:PORT
+                    generate on \`bun run rollout-worker\` processes through this nats-server (same tokens as in-process)
   --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
   --help            this text`;
 
@@ -30,6 +33,7 @@ interface Flags {
   out?: string;
   resume?: string;
   executor?: string;
+  "rollout-workers"?: string;
   set: string[];
   /** Port of the live dashboard, when asked for. */
   dashboard?: number;
@@ -37,7 +41,7 @@ interface Flags {
 
 export function parseFlags(argv: readonly string[]): Flags | "help" {
   const flags: Flags = { set: [] };
-  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "executor"] as const;
+  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "executor", "rollout-workers"] as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") return "help";
@@ -75,7 +79,7 @@ export function setPatch(text: string): unknown {
     .reduceRight((acc: unknown, key) => ({ [key]: acc }), value);
 }
 
-/** What a resumed run may change too: how many steps, and where its programs run (results do not depend on it). */
+/** What a resumed run may change too: how many steps, and where its programs and rollouts run (results do not depend on it). */
 function resumablePatches(flags: Flags): Array<{ source: string; patch: unknown }> {
   const out: Array<{ source: string; patch: unknown }> = [];
   if (flags.steps !== undefined) {
@@ -83,6 +87,7 @@ function resumablePatches(flags: Flags): Array<{ source: string; patch: unknown 
     out.push({ source: "--steps", patch: { steps: Number(flags.steps) } });
   }
   if (flags.executor !== undefined) out.push({ source: "--executor", patch: { executor: { url: flags.executor } } });
+  if (flags["rollout-workers"] !== undefined) out.push({ source: "--rollout-workers", patch: { rollout: { workers: flags["rollout-workers"] } } });
   return out;
 }
 

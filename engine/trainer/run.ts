@@ -8,6 +8,8 @@ import { Buffers } from "../buffers/buffers.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import * as model from "../model/index.ts";
 import { Rng } from "../rng.ts";
+import type { JobSizes } from "../rollout-workers/protocol.ts";
+import { RemotePolicy, RolloutWorkers } from "../rollout-workers/index.ts";
 import { latestCheckpoint, RunDirError, saveCheckpoint, type TrainState, writeAtomic } from "./checkpoint.ts";
 import { Clock } from "./clock.ts";
 import { Interrupted, type StepContext } from "./context.ts";
@@ -80,6 +82,18 @@ function executorFor(c: TrainConfig): Promise<Executor | FleetClient> {
   return Executor.create({ ...options, workers: c.executor.workers });
 }
 
+/** The learner's side of the rollout workers; the local policy is freed if they cannot be reached. */
+async function rolloutWorkers(c: TrainConfig, sizes: JobSizes, log: (text: string) => void, local: PolicyLike): Promise<RolloutWorkers> {
+  try {
+    const workers = await RolloutWorkers.connect(c.rollout.workers!, { sizes, stream: c.rollout.workersStream, log });
+    log(`generation runs on rollout workers: bun run rollout-worker --nats ${c.rollout.workers} --stream ${c.rollout.workersStream}`);
+    return workers;
+  } catch (e) {
+    local.destroy();
+    throw e;
+  }
+}
+
 export async function runTraining(o: RunOptions): Promise<RunResult> {
   const { config, outDir } = o;
   const log = (text: string): void => {
@@ -123,8 +137,11 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   }
 
   const sizes = { maxSeq: config.model.maxSeq, maxBatch: config.model.maxBatch };
-  const policy: PolicyLike = await model.Policy.load(modelDir, sizes);
-  log(policy.memoryPlan(sizes.maxBatch, sizes.maxSeq));
+  const local: PolicyLike = await model.Policy.load(modelDir, sizes);
+  log(local.memoryPlan(sizes.maxBatch, sizes.maxSeq));
+  const workers = config.rollout.workers === null ? null : await rolloutWorkers(config, sizes, log, local);
+  // The weights after step `start` are version `start`; each optimizer step makes the next.
+  const policy: PolicyLike = workers ? new RemotePolicy(local, workers, start) : local;
   const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, sizes) : null;
   const executor = await executorFor(config);
   if (config.executor.url !== null) log(`executor: the fleet at ${config.executor.url}`);
@@ -168,6 +185,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     return { lastStep: Math.max(start, config.steps), interrupted: false };
   } finally {
     await executor.close();
+    await workers?.close();
     policy.destroy();
     reference?.destroy();
   }
