@@ -19,7 +19,7 @@ const SEED = join(import.meta.dir, "../engine/data/azr-seed");
  * tries `eval(gold) == eval(answer)` in its own process before it sends the executor template). */
 type Call = { exec: string } | { deduction: { code: string; gold: string; answer: string } };
 
-interface Job {
+export interface Job {
   requests: Request[]; // what our executor is asked
   calls: Call[]; // the same work as the reference executor's templates (executor-baselines.py)
 }
@@ -41,7 +41,7 @@ const determinism = (code: string, input: string): Call => ({
   exec: `${code}\nreturns = f(${input})\nif returns != f(${input}):\n    raise Exception('Non-deterministic code')\nrepr(returns)`,
 });
 
-function workloads(n: number): Record<string, Job[]> {
+export function workloads(n: number): Record<string, Job[]> {
   const io = readJsonl("7b_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; input: string; output: string }>;
   const ind = readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; inputs: string[] }>;
   const run = io.map((p) => ({

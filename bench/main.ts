@@ -2,7 +2,7 @@
 // table of ratios against baselines measured in the same run and writing JSON into bench/results/.
 export {};
 
-const SUITES = ["executor", "kernels", "model", "step"] as const;
+const SUITES = ["executor", "fleet", "http", "kernels", "model", "step"] as const;
 type Suite = (typeof SUITES)[number];
 
 const [suite, ...rest] = process.argv.slice(2);

@@ -20,6 +20,7 @@ export { lossGradients, surrogate } from "./trr/loss.ts";
 export { runTraining, runConfig, type RunOptions, type RunResult } from "./trainer/run.ts";
 export { trainStep, type StepReport } from "./trainer/step.ts";
 export type { ExecutorLike, PolicyLike } from "./trainer/ports.ts";
+export { RemotePolicy, RolloutWorker, RolloutWorkers, type WorkerBatch, type WorkerGeneration } from "./rollout-workers/index.ts";
 export { Rng, type RngState } from "./rng.ts";
 export { Tokenizer } from "./tokenizer/index.ts";
 export { loadCheckpoint, makeCheckpoint, Policy, saveCheckpoint, type GenerateOptions, type Generation, type Sequence } from "./model/index.ts";

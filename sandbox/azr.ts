@@ -7,6 +7,7 @@
 //   judge_deduction  gold == answer, both parsed as Python literals in the host
 //   judge_abduction  gold == f(<answer>), f run in the guest on the answer's arguments as data
 //   judge_induction  gold imports + answer_code, f run on each hidden input (one request per pair); all must match
+//   script           (not AZR) a whole program as __main__ with stdin; stdout, stderr, exit code (script.ts)
 import { OPS, type Request } from "./protocol.ts";
 
 /** The reference's banned words (docs/reference.md §2.1: azr.data_selection_strategy.banned_words, config order, duplicates dropped). */
@@ -14,6 +15,9 @@ export const DEFAULT_BANNED_IMPORTS: readonly string[] = [
   "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time", "hashlib", "hmac",
   "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
 ];
+
+/** Largest request an executor accepts by default (bytes of JSON; ExecutorOptions.maxRequestBytes). */
+export const DEFAULT_MAX_REQUEST_BYTES = 2 << 20;
 
 /** Most pairs one judge_induction may carry (AZR sends 5; each pair is one guest request with its own deadline). */
 export const MAX_INDUCTION_PAIRS = 64;
@@ -24,6 +28,7 @@ const STRING_FIELDS: Record<Request["op"], readonly string[]> = {
   judge_deduction: ["code", "input", "gold", "answer"],
   judge_abduction: ["code", "gold", "answer"],
   judge_induction: ["answer_code"],
+  script: ["code"],
 };
 
 /** Why `value` is not a well-formed Request, or null when it is. */
@@ -39,6 +44,15 @@ export function requestProblem(value: unknown): string | null {
   }
   if ((op === "judge_deduction" || op === "judge_abduction") && r.gold_value !== undefined && typeof r.gold_value !== "string") {
     return `${op}: field "gold_value" must be a base64 string when given`;
+  }
+  if (op === "script") {
+    if (r.stdin !== undefined && typeof r.stdin !== "string" && !(r.stdin instanceof Uint8Array)) {
+      return 'script: "stdin" must be a string or bytes when given';
+    }
+    const t = r.timeout_ms;
+    if (t !== undefined && !(typeof t === "number" && t > 0 && Number.isFinite(t))) {
+      return 'script: "timeout_ms" must be a positive number of milliseconds when given';
+    }
   }
   if (op === "judge_induction") {
     const pairs = r.pairs;

@@ -4,8 +4,7 @@
 // held, so neither a newline-free input nor one giant line can grow the process.
 import type { Readable } from "node:stream";
 import { answer, unreadable } from "./envelope.ts";
-import type { Executor } from "./index.ts";
-import type { IdResult } from "./protocol.ts";
+import type { IdResult, Submitter } from "./protocol.ts";
 
 export interface BatchCounts {
   lines: number;
@@ -48,7 +47,7 @@ export async function* boundedLines(input: AsyncIterable<Uint8Array | string>, m
   if (held > 0 || skipped > 0) yield finish();
 }
 
-function parseLine(ex: Executor, line: string, n: number): Promise<IdResult> {
+function parseLine(ex: Submitter, line: string, n: number): Promise<IdResult> {
   let message: unknown;
   try {
     message = JSON.parse(line);
@@ -60,7 +59,7 @@ function parseLine(ex: Executor, line: string, n: number): Promise<IdResult> {
 
 /** Reads every line of `input`, writes one result line per non-blank input line, and returns the tallies. */
 export async function runBatch(
-  ex: Executor,
+  ex: Submitter,
   input: Readable,
   write: (line: string) => void,
   opts: { window: number; maxLineBytes: number; progress?: (c: BatchCounts) => void },

@@ -5,6 +5,7 @@
 export const CTL_SEQ = 0; // request sequence number, bumped by the pool
 export const CTL_LEN = 1; // request byte length
 export const CTL_TIMEOUT = 2; // request deadline in ms
+export const CTL_SCRIPT = 3; // 1: a `script` request, whose fd-1/fd-2 writes the host captures (capture.ts)
 const HEADER_BYTES = 64;
 
 export interface Channel {
@@ -22,7 +23,7 @@ export function openChannel(sab: SharedArrayBuffer): Channel {
 }
 
 /** Pool side: hand a request to the (waiting) worker. */
-export function post(ch: Channel, body: Uint8Array, timeoutMs: number): number {
+export function post(ch: Channel, body: Uint8Array, timeoutMs: number, script = false): number {
   // The slot is an Int32: a larger or fractional deadline would be stored wrapped (pool.ts requestDeadline clamps).
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
     throw new RangeError(`channel: deadline ${timeoutMs} ms does not fit the Int32 slot`);
@@ -30,6 +31,7 @@ export function post(ch: Channel, body: Uint8Array, timeoutMs: number): number {
   ch.data.set(body);
   Atomics.store(ch.ctl, CTL_LEN, body.length);
   Atomics.store(ch.ctl, CTL_TIMEOUT, timeoutMs);
+  Atomics.store(ch.ctl, CTL_SCRIPT, script ? 1 : 0);
   const seq = Atomics.add(ch.ctl, CTL_SEQ, 1) + 1;
   Atomics.notify(ch.ctl, CTL_SEQ);
   return seq;
@@ -38,6 +40,7 @@ export function post(ch: Channel, body: Uint8Array, timeoutMs: number): number {
 export interface Incoming {
   seq: number;
   timeoutMs: number;
+  script: boolean;
   body: Uint8Array;
 }
 
@@ -47,7 +50,8 @@ export function take(ch: Channel, lastSeq: number): Incoming {
     const seq = Atomics.load(ch.ctl, CTL_SEQ);
     if (seq !== lastSeq) {
       const len = Atomics.load(ch.ctl, CTL_LEN);
-      return { seq, timeoutMs: Atomics.load(ch.ctl, CTL_TIMEOUT), body: ch.data.slice(0, len) };
+      const script = Atomics.load(ch.ctl, CTL_SCRIPT) === 1;
+      return { seq, timeoutMs: Atomics.load(ch.ctl, CTL_TIMEOUT), script, body: ch.data.slice(0, len) };
     }
     Atomics.wait(ch.ctl, CTL_SEQ, seq);
   }

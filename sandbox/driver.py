@@ -2,7 +2,9 @@
 # would ignore PYTHONHASHSEED), one per interpreter instance, for the instance's whole life. Boot (imports + warm-up)
 # costs about 100-200 ms; a request costs what the program costs plus ~50-150 us. Requests arrive on fd 0 as
 # <u32 length><json>; the reply is ONE os.write to fd 1 of a small binary frame (_reply; the host keeps only the
-# last fd-1 write of a request). Program prints go to fd 2, which the host counts against the output cap and drops.
+# last fd-1 write of a request). Program prints go to fd 2, which the host counts against the output cap and drops;
+# except in a `script` request, where the program's stdout is fd 1 and its stderr fd 2, both captured by the host,
+# which still takes the last fd-1 write of the request as the reply frame (sandbox/capture.ts).
 #
 # The guest judges nothing. Its three ops (compile, eval, call) run a program and hand back what it produced as
 # plain data (the `_encode` format of sandbox/value/plain.py, which the host prepends to this file); the host
@@ -15,7 +17,7 @@
 #     call site holds no pointer that differs between requests; it returns 4, a cached small int;
 #   - warm-up and lazy initialisation (ast types, regex caches, imports) happen before the snapshot;
 #   - the heap is pre-grown so ordinary programs never call memory.grow (growth means the host recycles us).
-import sys, builtins, gc, json, ast, re, io, os, marshal, binascii, traceback
+import sys, builtins, gc, json, ast, re, io, os, marshal, binascii, traceback, linecache
 from _io import FileIO
 
 _CFG = json.loads(sys.argv[1])
@@ -272,7 +274,107 @@ def _op_call(req, _decode=_decode, _loads=marshal.loads, _a2b=binascii.a2b_base6
     return 'ok', shown, same, None, value
 
 
-_OPS = {'compile': _op_compile, 'eval': _op_eval, 'call': _op_call}
+# The file name a script's tracebacks show; no such file exists (the guest has no filesystem).
+_SCRIPT_NAME = '<script>'
+# At most this many characters of the uncaught exception's `Type: message` travel in the reply frame (the host keeps
+# a reply candidate of a few KiB only; the whole traceback is on the script's stderr).
+_SCRIPT_ERROR_CHARS = 1000
+
+
+def _stream(fd, errors, line_buffering, _TextIOWrapper=io.TextIOWrapper, _Buffered=io.BufferedWriter, _FileIO=FileIO):
+    """A script's sys.stdout/stderr on fd 1/2, buffered as CPython's are when they are pipes (stdout by 8 KiB
+    blocks, stderr by lines): output still in the buffer at os._exit or a deadline is lost, as it is natively."""
+    return _TextIOWrapper(_Buffered(_FileIO(fd, 'wb', closefd=False)), encoding='utf-8', errors=errors,
+                          line_buffering=line_buffering)
+
+
+def _write_text(stream, text, _BaseException=BaseException):
+    try:
+        stream.write(text)
+        stream.flush()
+    except _BaseException:
+        pass
+
+
+def _traceback_text(e, tb, _format=traceback.format_exception, _type=type, _join=''.join, _describe=_describe,
+                    _BaseException=BaseException):
+    """What CPython prints for an uncaught exception, without the driver's own frame (`tb` starts at the script's).
+    The traceback module is the script's to rewrite: if formatting fails, the `Type: message` line."""
+    try:
+        return _join(_format(_type(e), e, tb))
+    except _BaseException:
+        return _describe(e) + '\n'
+
+
+def _exit_code(e, err, _isinstance=isinstance, _int=int, _and=int.__and__, _str=str, _text=_text,
+               _BaseException=BaseException, _write_text=_write_text):
+    """CPython's handling of SystemExit at the top level: None -> 0, an int -> that code (as the OS keeps it, the low
+    8 bits), anything else is printed on stderr and gives 1."""
+    code = e.code
+    if code is None:
+        return 0
+    if _isinstance(code, _int):
+        return _and(code, 255)
+    try:
+        text = _text(_str(code))
+    except _BaseException:
+        text = '<unprintable exit code>'
+    _write_text(err, text + '\n')
+    return 1
+
+
+def _run_main(source, main, err, _compile=compile, _exec=exec, _cache=linecache.cache, _len=len,
+              _isinstance=isinstance, _SystemExit=SystemExit, _MemoryError=MemoryError, _BaseException=BaseException,
+              _write_text=_write_text, _traceback_text=_traceback_text, _exit_code=_exit_code, _describe=_describe):
+    """(status, exit code, error) of `source` run in the module `main`, as `python <file>` would end."""
+    try:
+        compiled = _compile(source, _SCRIPT_NAME, 'exec')
+    except _BaseException as e:  # SyntaxError, a NUL byte, the parser's MemoryError or RecursionError
+        _write_text(err, _traceback_text(e, None))
+        return 'error', 1, _describe(e)
+    _cache[_SCRIPT_NAME] = (_len(source), None, source.splitlines(True), _SCRIPT_NAME)  # source lines in tracebacks
+    try:
+        _exec(compiled, main.__dict__)
+    except _SystemExit as e:
+        return 'ok', _exit_code(e, err), None
+    except _BaseException as e:
+        tb = e.__traceback__
+        _write_text(err, _traceback_text(e, tb.tb_next if tb is not None else None))
+        return 'memory' if _isinstance(e, _MemoryError) else 'error', 1, _describe(e)
+    finally:
+        _cache.pop(_SCRIPT_NAME, None)
+    return 'ok', 0, None
+
+
+def _op_script(req, _sys=sys, _a2b=binascii.a2b_base64, _TextIOWrapper=io.TextIOWrapper, _BytesIO=io.BytesIO,
+               _module=type(sys), _builtins=builtins, _str=str, _BaseException=BaseException, _stream=_stream,
+               _run_main=_run_main):
+    """A whole program as __main__: stdin from the request (an in-memory stream: fd 0 stays the request channel, and a
+    raw read of it sees end of file), stdout on fd 1 and stderr on fd 2 (the host captures and caps both). Answer:
+    output = the exit code in decimal (0; SystemExit's; 1 after an uncaught exception, its traceback on stderr),
+    error = the uncaught exception's `Type: message`. Status 'error' for an uncaught exception, 'memory' for an
+    uncaught MemoryError, else 'ok'. All of it is the program's to decide; the deadline and the caps are the host's."""
+    out = _stream(1, 'surrogateescape', False)
+    err = _stream(2, 'backslashreplace', True)
+    main = _module('__main__')
+    main.__builtins__ = _builtins
+    saved_main, saved_argv = _sys.modules.get('__main__'), _sys.argv
+    _sys.stdin = _TextIOWrapper(_BytesIO(_a2b(req['stdin'])), encoding='utf-8', errors='surrogateescape')
+    _sys.stdout, _sys.stderr, _sys.argv = out, err, [_SCRIPT_NAME]
+    _sys.modules['__main__'] = main
+    try:
+        status, code, error = _run_main(req['code'], main, err)
+    finally:
+        for stream in (out, err):
+            try:
+                stream.flush()
+            except _BaseException:
+                pass
+        _sys.modules['__main__'], _sys.argv, _sys.stdin = saved_main, saved_argv, None
+    return status, _str(code), None, error[:_SCRIPT_ERROR_CHARS] if error is not None else None, None
+
+
+_OPS = {'compile': _op_compile, 'eval': _op_eval, 'call': _op_call, 'script': _op_script}
 
 
 def _handle(req, _MemoryError=MemoryError, _BaseException=BaseException, _describe=_describe,
@@ -360,6 +462,8 @@ def _boot():
         args = _handle({'op': 'eval', 'code': blob, 'text': text, 'arguments': True})[4]
         _handle({'op': 'call', 'code': blob, 'args': _b64(args)})
     _handle({'op': 'compile', 'code': 'def f(x)\n    return'})
+    _handle({'op': 'script', 'code': 'import sys\nprint(input(), file=sys.stderr)\nprint(sys.stdin.read())\nraise SystemExit(1 // 0)',
+             'stdin': _b64(b'1\n2\n')})
     _handle({'op': 'eval', 'text': 'dict(a=[1, 2.5], b=(None, True))', 'arguments': False})
     sys.stdin = None
     gc.collect()

@@ -1,14 +1,14 @@
 // One place that turns a decoded message (a JSON line or a msgpack frame) into an answered IdResult, shared by the
 // batch CLI and the RPC server: the id is checked here, the request itself by Executor.submit (status "invalid").
-import type { Executor } from "./index.ts";
-import type { IdResult, Request } from "./protocol.ts";
+import type { IdResult, Request, Submitter } from "./protocol.ts";
 
 type Id = string | number;
 
-/** The largest message (a JSON line, a msgpack frame body) worth reading for `ex`: its request limit plus 64 KiB
- * for the id, field names and encoding overhead. A longer one cannot become a request it would accept. */
-export function maxMessageBytes(ex: Executor): number {
-  return ex.options.maxRequestBytes + 64 * 1024;
+/** The largest message (a JSON line, a msgpack frame body) worth reading for an executor that accepts requests of
+ * `maxRequestBytes`: that plus 64 KiB for the id, field names and encoding overhead. A longer one cannot become a
+ * request it would accept. */
+export function maxMessageBytes(maxRequestBytes: number): number {
+  return maxRequestBytes + 64 * 1024;
 }
 
 const isId = (v: unknown): v is Id => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
@@ -19,7 +19,7 @@ export function unreadable(problem: string): IdResult {
 }
 
 /** Runs one `{id, op, ...}` message; never rejects for anything the message or the guest does. */
-export async function answer(ex: Executor, message: unknown): Promise<IdResult> {
+export async function answer(ex: Submitter, message: unknown): Promise<IdResult> {
   if (typeof message !== "object" || message === null || Array.isArray(message)) {
     return unreadable("message must be an object {id, op, ...}");
   }

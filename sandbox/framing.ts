@@ -43,7 +43,7 @@ export class FrameReader {
     if (this.buf.length - 4 < n) return null;
     const body = this.buf.subarray(4, 4 + n);
     this.buf = this.buf.subarray(4 + n);
-    return decode(body, this.shape);
+    return decodeBody(body, this.shape);
   }
 
   push(chunk: Uint8Array): Frame[] {
@@ -59,7 +59,8 @@ export class FrameReader {
   }
 }
 
-function decode(body: Uint8Array, shape: ShapeLimits): Frame {
+/** One msgpack body: shape-checked (msgpack-shape.ts), then decoded. */
+export function decodeBody(body: Uint8Array, shape: ShapeLimits = DEFAULT_SHAPE): Frame {
   const problem = msgpackShapeProblem(body, shape);
   if (problem) return { problem };
   try {

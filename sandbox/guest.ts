@@ -1,5 +1,5 @@
-// The guest's three ops (driver.py) as typed host calls: compile (once per program text, code-cache.ts), eval and
-// call. Each is one pristine request with the per-program deadline, and none carries a gold output: what the guest
+// The guest's ops (driver.py) as typed host calls: compile (once per program text, code-cache.ts), eval and
+// call, and script (a whole program; not AZR). Each is one pristine request with the per-program deadline, and none carries a gold output: what the guest
 // hands back is plain data for the host to judge (verdicts.ts). Lives as long as its Executor.
 import { Buffer } from "node:buffer";
 import { CodeCache } from "./code-cache.ts";
@@ -72,6 +72,12 @@ export class Guest {
     return this.send({ op: "call", code, args: Buffer.from(args).toString("base64") }, spent);
   }
 
+  /** A whole program as __main__ (driver `script` op) with `stdin`, under `timeoutMs` (at most the executor's). */
+  script(code: string, stdin: Uint8Array, timeoutMs: number | undefined, spent: Spent): Promise<Reply> {
+    const message = { op: "script", code, stdin: Buffer.from(stdin).toString("base64") };
+    return this.send(message, spent, Math.min(timeoutMs ?? this.timeoutMs, this.timeoutMs), true);
+  }
+
   private async compileNow(code: string): Promise<CompileEntry> {
     const spent: Spent = { ms: 0, waited: 0 };
     const reply = await this.send({ op: "compile", code }, spent);
@@ -85,13 +91,13 @@ export class Guest {
     return { compiled: compiled ?? { ok: false, reply: malformed("compile answer") }, ms: spent.ms };
   }
 
-  private async send(message: Record<string, unknown>, spent: Spent): Promise<Reply> {
+  private async send(message: Record<string, unknown>, spent: Spent, timeoutMs = this.timeoutMs, script = false): Promise<Reply> {
     const body = new TextEncoder().encode(JSON.stringify(message));
     if (body.length > this.maxRequestBytes) {
       return { s: "invalid", e: `request is ${body.length} bytes; maxRequestBytes is ${this.maxRequestBytes}` };
     }
     const t0 = performance.now();
-    const { reply, ms } = await this.pool.run(body, this.timeoutMs);
+    const { reply, ms } = await this.pool.run(body, timeoutMs, script);
     spent.waited += performance.now() - t0;
     spent.ms += ms;
     return reply;

@@ -7,7 +7,7 @@
 //   // r = { status: "ok", output: "42", ms: 0.7 }
 import { availableParallelism } from "node:os";
 import { readFileSync } from "node:fs";
-import { DEFAULT_BANNED_IMPORTS, requestProblem } from "./azr.ts";
+import { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES, requestProblem } from "./azr.ts";
 import { Guest } from "./guest.ts";
 import { compilePython } from "./module.ts";
 import { Pool } from "./pool.ts";
@@ -15,7 +15,11 @@ import { STATUSES, type Request, type Result } from "./protocol.ts";
 import { perform, type VerdictContext } from "./verdicts.ts";
 
 export * from "./protocol.ts";
-export { DEFAULT_BANNED_IMPORTS } from "./azr.ts";
+export { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES } from "./azr.ts";
+export { FleetClient, type FleetClientOptions, type FleetStats } from "./fleet/client.ts";
+export { FleetService, type ServiceOptions } from "./fleet/service.ts";
+export { DEFAULT_SUBJECT, expectedOf, type ExpectedOptions } from "./fleet/wire.ts";
+export { connectFleet, natsUrlProblem } from "./fleet/url.ts";
 
 export interface ExecutorOptions {
   /** Worker threads, one warm interpreter each. Default: the machine's cores. */
@@ -74,7 +78,7 @@ function resolveOptions(o: ExecutorOptions): Resolved {
     compat: o.compat ?? false,
     bannedImports: o.bannedImports ?? [...DEFAULT_BANNED_IMPORTS],
     requireSingleDef: o.requireSingleDef ?? false,
-    maxRequestBytes: o.maxRequestBytes ?? 2 * MiB,
+    maxRequestBytes: o.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     dirtyTracking: o.dirtyTracking ?? true,
     verifyRestore: o.verifyRestore ?? false,
     recycleMiB: o.recycleMiB ?? Math.floor((o.memoryMiB ?? 256) / 2),

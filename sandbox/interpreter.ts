@@ -9,6 +9,7 @@
 //   3. waits for the next request and copies it in.
 import { decodeReply, type Reply } from "./reply.ts";
 import { PristineMemory } from "./snapshot.ts";
+import { Capture } from "./capture.ts";
 import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT, STACK_POINTER_EXPORT } from "./wasm-rewrite.ts";
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
@@ -106,6 +107,11 @@ class InstanceRun {
   private reply: Uint8Array | null = null;
   private outputCount = 0;
   private outputExceeded = false;
+  /** A `script` request in flight: its captured stdout/stderr and reply candidate (capture.ts). */
+  private capture: Capture | null = null;
+  /** A script request: the virtual time its sleeps may skip, its deadline (sleeping past it is a timeout, as it
+   * would be natively; other ops sleep for free). */
+  private sleepBudgetNs: bigint | null = null;
   private readonly stderr: Uint8Array[] = [];
   private snapshot: PristineMemory | null = null;
 
@@ -123,7 +129,9 @@ class InstanceRun {
       read: (iovs) => this.read(iovs),
       write: (fd, bytes) => this.write(fd, bytes),
       tick: () => {
-        if (performance.now() > this.deadline) throw new Deadline();
+        if (performance.now() > this.deadline || (this.sleepBudgetNs !== null && this.host.sleptNs > this.sleepBudgetNs)) {
+          throw new Deadline();
+        }
       },
       mark: cfg.dirtyTracking ? (ptr, len) => this.mark(ptr, len) : undefined,
     });
@@ -139,11 +147,20 @@ class InstanceRun {
       this.stackPointer = this.instance.exports[STACK_POINTER_EXPORT] as WebAssembly.Global;
       this.host.bind(this.memory);
       (this.instance.exports._start as () => void)();
-      return endWith({ s: "crash", e: "the driver exited" });
+      return endWith(this.withOutput({ s: "crash", e: "the driver exited" }, true));
     } catch (e) {
       if (e instanceof Recycle) return { reply: e.reply, reason: "recycled" };
-      return endWith(this.classify(e));
+      // A script's os._exit (proc_exit) is how that program ended: its exit code, not a crash.
+      if (e instanceof ProcExit && this.capture) {
+        return { reply: this.withOutput({ s: "ok", o: String((e.code >>> 0) & 255) }, true), reason: "exit" };
+      }
+      return endWith(this.withOutput(this.classify(e), true));
     }
+  }
+
+  /** A script request's reply carries its captured output; `unanswered`: the last fd-1 write was not a reply. */
+  private withOutput(reply: Reply, unanswered: boolean): Reply {
+    return this.capture && this.inFlight !== null ? { ...reply, out: this.capture.captured(unanswered) } : reply;
   }
 
   stderrTail(): string {
@@ -175,6 +192,7 @@ class InstanceRun {
       if (fd === 2) this.keepStderr(bytes);
       return;
     }
+    if (this.capture) return this.capture.write(fd, bytes);
     this.outputCount = Math.min(this.outputCount + bytes.length, this.cfg.outputBytes + 1);
     if (this.outputCount > this.cfg.outputBytes) this.outputExceeded = true;
     else if (fd === 1) this.reply = bytes.slice();
@@ -192,7 +210,7 @@ class InstanceRun {
     const first = iovs[0];
     // A program can call the driver's own `_READ(_HDRV)`. A request's boundary comes only after its reply frame, at
     // the serving loop's C-stack depth; any other read is told end of file instead of ending its request early.
-    const replied = this.inFlight === null || this.reply !== null || this.outputExceeded;
+    const replied = this.inFlight === null || (this.capture ? this.capture.replied : this.reply !== null || this.outputExceeded);
     const isBoundary = first !== undefined && first.len === 4 &&
       (this.headerPtr < 0 || (replied && first.ptr === this.headerPtr && this.stackPointer.value === this.boundaryStack));
     if (!isBoundary) return 0; // a program reading stdin sees end of file
@@ -217,7 +235,7 @@ class InstanceRun {
   private boundary(headerPtr: number): void {
     if (this.inFlight !== null) {
       const seq = this.inFlight;
-      const reply = this.finish();
+      const reply = this.withOutput(this.finish(this.capture ? this.capture.reply() : this.reply), false);
       // Still in flight: the answer goes out with the restart (serveForever).
       if (this.memory.buffer.byteLength > (this.snapshot ? this.snapshot.bytes : this.cfg.recycleBytes)) {
         throw new Recycle(reply);
@@ -242,6 +260,8 @@ class InstanceRun {
     this.reply = null;
     this.outputCount = 0;
     this.outputExceeded = false;
+    this.capture = req.script ? new Capture(this.cfg.outputBytes) : null;
+    this.sleepBudgetNs = req.script ? BigInt(req.timeoutMs) * 1_000_000n : null;
     const framed = new Uint8Array(4 + req.body.length);
     new DataView(framed.buffer).setUint32(0, req.body.length, true);
     framed.set(req.body, 4);
@@ -250,9 +270,9 @@ class InstanceRun {
     this.deadline = performance.now() + req.timeoutMs;
   }
 
-  /** The reply of the request in flight: the output cap's verdict, else what the driver wrote (reply.ts). */
-  private finish(): Reply {
+  /** The reply of the request in flight: the output cap's verdict, else the driver's reply frame `b` (reply.ts). */
+  private finish(b: Uint8Array | null): Reply {
     if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
-    return decodeReply(this.reply);
+    return decodeReply(b);
   }
 }

@@ -30,6 +30,7 @@ export interface PoolAnswer {
 interface Job {
   body: Uint8Array;
   timeoutMs: number;
+  script: boolean;
   resolve: (a: PoolAnswer) => void;
   reject: (e: Error) => void;
 }
@@ -98,11 +99,12 @@ export class Pool {
     return Object.fromEntries(this.restarts);
   }
 
-  run(body: Uint8Array, timeoutMs: number): Promise<PoolAnswer> {
+  /** One guest request; `script`: the host captures its stdout/stderr (capture.ts) and its os._exit is an exit code. */
+  run(body: Uint8Array, timeoutMs: number, script = false): Promise<PoolAnswer> {
     if (this.closed) return Promise.reject(new Error("sandbox: executor is closed"));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      this.queue.push({ body, timeoutMs: requestDeadline(timeoutMs, this.cfg.graceMs), resolve, reject });
+      this.queue.push({ body, timeoutMs: requestDeadline(timeoutMs, this.cfg.graceMs), script, resolve, reject });
       this.pump();
     });
   }
@@ -207,7 +209,7 @@ export class Pool {
       slot.job = job;
       slot.ready = false;
       slot.started = performance.now();
-      slot.seq = post(slot.channel, job.body, job.timeoutMs);
+      slot.seq = post(slot.channel, job.body, job.timeoutMs, job.script);
       slot.watchdog = setTimeout(() => this.wedged(slot), job.timeoutMs + this.cfg.graceMs);
     }
   }

@@ -13,9 +13,20 @@ export type Request =
   | { op: "validate"; code: string; input: string }
   | { op: "judge_deduction"; code: string; input: string; gold: string; answer: string; gold_value?: string }
   | { op: "judge_abduction"; code: string; gold: string; answer: string; gold_value?: string }
-  | { op: "judge_induction"; answer_code: string; pairs: Array<[string, string]>; imports: string[] };
+  | { op: "judge_induction"; answer_code: string; pairs: Array<[string, string]>; imports: string[] }
+  | ScriptRequest;
 export type Op = Request["op"];
-export const OPS: readonly Op[] = ["run", "validate", "judge_deduction", "judge_abduction", "judge_induction"];
+export const OPS: readonly Op[] = ["run", "validate", "judge_deduction", "judge_abduction", "judge_induction", "script"];
+
+/** A whole Python program run as `__main__`, as `python main.py < stdin` would run it (not an AZR op: for other RL
+ * stacks, e.g. the SandboxFusion-compatible HTTP endpoint). `stdin`: text (UTF-8) or bytes (msgpack), default
+ * empty; `timeout_ms`: this program's deadline, at most the executor's `timeoutMs` (longer is clamped). */
+export interface ScriptRequest {
+  op: "script";
+  code: string;
+  stdin?: string | Uint8Array;
+  timeout_ms?: number;
+}
 
 export interface Result {
   status: Status;
@@ -30,6 +41,21 @@ export interface Result {
   error?: string;
   /** Wall time inside the executor, queueing excluded. */
   ms: number;
+  /** `script`: the exit code (0 at the end; SystemExit's code, low 8 bits; os._exit's; 1 after an uncaught
+   * exception); present with `ok`, `error` and `memory`. */
+  exit_code?: number;
+  /** `script`: what the program wrote to fd 1 / fd 2 (UTF-8, invalid bytes replaced), each at most `outputBytes`;
+   * present with every status but `invalid`. */
+  stdout?: string;
+  stderr?: string;
+  /** `script`: the stream went past `outputBytes` and the rest was dropped (the program kept running). */
+  stdout_truncated?: boolean;
+  stderr_truncated?: boolean;
+}
+
+/** Anything that answers requests: the in-process Executor, the RPC client, the fleet client. */
+export interface Submitter {
+  submit(req: Request): Promise<Result>;
 }
 
 /** Batch CLI / RPC framing: the caller's id travels with the request and comes back on its result. */

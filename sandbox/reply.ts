@@ -1,15 +1,18 @@
 // Decoding what the driver writes to fd 1 at the end of a request into a Reply: the one place that reads the
 // driver's reply frame (driver.py writes it).
+import type { Captured } from "./capture.ts";
 import { STATUSES, type Status } from "./protocol.ts";
 
 /** What the driver replies, and what the worker posts back for a request: status, output text, the op's flag
- * (call: the two calls agreed), error text, and the plain-value encoding of the op's answer (sandbox/value). */
+ * (call: the two calls agreed), error text, and the plain-value encoding of the op's answer (sandbox/value); for a
+ * `script` request also what the program printed, as the host captured it. */
 export interface Reply {
   s: Status;
   o?: string;
   c?: boolean;
   e?: string;
   v?: Uint8Array;
+  out?: Captured;
 }
 
 /** The driver's reply frame (null: it wrote none): b"AZR1", status index, flag (0, 1, 2 = absent), then output,

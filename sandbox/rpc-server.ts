@@ -28,7 +28,7 @@ export interface ServerLimits extends ShapeLimits {
 export function defaultLimits(ex: Executor): ServerLimits {
   return {
     ...DEFAULT_SHAPE,
-    maxFrameBytes: maxMessageBytes(ex),
+    maxFrameBytes: maxMessageBytes(ex.options.maxRequestBytes),
     maxInFlight: 64,
     maxPendingBytes: 64 << 20,
     maxConnections: 64,

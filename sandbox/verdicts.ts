@@ -16,6 +16,7 @@ import { Buffer } from "node:buffer";
 import type { Reply } from "./reply.ts";
 import type { Guest, Spent } from "./guest.ts";
 import type { Request, Result, Status } from "./protocol.ts";
+import { script } from "./script.ts";
 import {
   decodeValue,
   dict,
@@ -75,6 +76,8 @@ function dispatch(req: Request, ctx: VerdictContext, spent: Spent): Promise<Resu
       return abduction(req, ctx, spent);
     case "judge_induction":
       return induction(req, ctx, spent);
+    case "script":
+      return script(req, ctx.guest, spent);
   }
 }
 

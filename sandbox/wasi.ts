@@ -4,7 +4,8 @@
 //   environ_get / environ_sizes_get   the environment we chose (PYTHONHASHSEED only; the guest has no other env)
 //   clock_time_get / clock_res_get    a virtual clock: starts at VIRTUAL_EPOCH_NS, +1 µs per read, reset per request
 //   random_get                        xorshift128+ from a seed, reset per request (deterministic)
-//   poll_oneoff                       every subscription fires at once and advances the virtual clock (sleep is free)
+//   poll_oneoff                       every subscription fires at once and advances the virtual clock (sleep is free;
+//                                     the advance is counted in `sleptNs`, and `tick` runs after it)
 //   fd_read (fd 0)                    the embedder's `read` callback (the request channel); other fds: EBADF
 //   fd_write (fd 1, 2)                the embedder's `write` callback (counted, capped there); other fds: EBADF
 //   fd_fdstat_get / fd_filestat_get   fds 0-2 are character devices with SEEK|TELL rights, so isatty() is false
@@ -56,6 +57,8 @@ export interface WasiHostOptions {
 export class WasiHost {
   private memory: WebAssembly.Memory | null = null;
   private clockNs = VIRTUAL_EPOCH_NS;
+  /** Virtual time that poll_oneoff (sleep) skipped since the last reset. */
+  sleptNs = 0n;
   private rngState: [bigint, bigint] = [1n, 2n];
   private readonly argBytes: Uint8Array[];
   private readonly envBytes: Uint8Array[];
@@ -74,6 +77,7 @@ export class WasiHost {
   /** Per-request determinism: the clock and the random stream restart. */
   reset(): void {
     this.clockNs = VIRTUAL_EPOCH_NS;
+    this.sleptNs = 0n;
     const s = BigInt(this.opts.randomSeed >>> 0);
     this.rngState = [s ^ 0x9e3779b97f4a7c15n, (s << 17n) ^ 0xbf58476d1ce4e5b9n];
   }
@@ -186,6 +190,7 @@ export class WasiHost {
           return ERRNO.FAULT;
         }
         const dv = this.view();
+        const before = this.clockNs;
         for (let i = 0; i < nsubs; i++) {
           const sub = inPtr + 48 * i;
           const tag = dv.getUint8(sub + 8);
@@ -201,6 +206,8 @@ export class WasiHost {
           this.opts.mark?.(ev, 32);
         }
         this.writeU32(neventsPtr, nsubs);
+        this.sleptNs += this.clockNs - before;
+        this.opts.tick(); // the embedder may count sleep against a deadline
         return ERRNO.SUCCESS;
       },
       proc_exit: (code: number): number => {

@@ -51,6 +51,7 @@ describe("errors name the value and the fix", () => {
     ["checkpoint not a dir", { flags: [flag({ model: { checkpoint: "/nonexistent" } })] }, /--checkpoint \/nonexistent is not a directory/],
     ["checkpoint without config.json", { flags: [flag({ model: { checkpoint: tmpdir() } })] }, /has no config.json/],
     ["config file missing", { configFile: "/nonexistent.json" }, /config file \/nonexistent.json does not exist/],
+    ["executor url", { flags: [flag({ executor: { url: "http://10.0.0.5:4222" } })] }, /executor.url = "http:\/\/10.0.0.5:4222": use null \(an in-process pool\) or "nats:\/\/HOST:PORT" \(an executor fleet\): .* uses http:/],
   ])("%s", (_n, sources, pattern) => {
     expect(() => resolveConfig(sources as Parameters<typeof resolveConfig>[0])).toThrow(pattern);
   });
@@ -75,6 +76,11 @@ describe("precedence: flags over file over preset over defaults", () => {
     expect([config.steps, config.rewards.extremeValue, config.tasks.batchSize, config.rollout.maxNewTokens]).toEqual([9, 0, 3, 320]);
     writeFileSync(file, "{ nope");
     expect(() => resolveConfig({ configFile: file })).toThrow(/c.json is not valid JSON/);
+  });
+  test("executor.url: null (in-process) by default, a NATS address when given", () => {
+    expect(resolveConfig({}).config.executor.url).toBeNull();
+    const url = "nats://10.0.0.5:4222,nats://10.0.0.6:4222";
+    expect(resolveConfig({ flags: [flag({ executor: { url } })] }).config.executor.url).toBe(url);
   });
   test("merging never mutates the defaults", () => {
     mergeConfig(REFERENCE_DEFAULTS, [flag({ tasks: { bannedWords: ["x"] } })]);

@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../engine/config/load.ts";
+import { startMember } from "./support/executor-member.ts";
+import { NatsServer } from "./support/nats-server.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
@@ -39,6 +41,7 @@ describe("flag, path and checkpoint errors (exit 2, a message that names the pro
     [["--set", "rewards.nope=1"], /unknown setting "rewards.nope"/],
     [["--resume", "/nonexistent/run"], /--resume \/nonexistent\/run: no config.json/],
     [["--resume", "/tmp", "--preset", "tiny"], /--preset cannot be combined/],
+    [["--executor", "127.0.0.1:4222"], /executor.url = "127.0.0.1:4222": use null/],
   ])("%j", async (args, pattern) => {
     const { code, stderr } = await train(args);
     expect(stderr).toMatch(pattern);
@@ -117,6 +120,24 @@ describe("tiny training end to end", () => {
     expect(after.size).toBe(before.size);
     const unchanged = [...before].filter(([name, bytes]) => bytes.equals(after.get(name) as Buffer)).map(([n]) => n);
     expect(unchanged).toEqual([]);
+  }, RUN_MS);
+
+  test("--executor nats://…: the same run on an executor fleet member takes the same step 1", async () => {
+    const nats = await NatsServer.start();
+    // The member runs with the tiny preset's executor options (the trainer asks for them; a mismatch stops the run).
+    const member = await startMember(nats.url, ["--workers", "1", "--memory-mib", "512", "--compat"]);
+    try {
+      const run = join(TMP, "fleet");
+      const { code, stderr } = await train(["--steps", "1", "--out", run, "--executor", nats.url, ...SMALL]);
+      if (code !== 0) console.error(stderr);
+      expect(code).toBe(0);
+      expect(stderr).toContain(`executor: the fleet at ${nats.url}`);
+      expect(timeless(metrics(run)[0])).toEqual(timeless(metrics(full)[0]));
+      expect(jsonl(run, "samples.jsonl")[0]).toEqual(jsonl(full, "samples.jsonl")[0]);
+    } finally {
+      member.kill("SIGKILL");
+      await nats.stop();
+    }
   }, RUN_MS);
 
   test("killed after the step-1 checkpoint and resumed: step 2's metrics and parameters equal the uninterrupted run's", async () => {

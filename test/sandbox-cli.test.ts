@@ -26,6 +26,7 @@ test("batch: one result per non-blank line, in input order, malformed lines answ
     JSON.stringify({ id: 3, op: "judge_abduction", code: "def f(a, b):\n    return a * b", gold: "12", answer: "3, 4" }),
     JSON.stringify({ id: 4, op: "run", code: "def f():\n    while True:\n        pass", input: "" }),
     JSON.stringify({ id: 5, op: "validate", code: "import subprocess\ndef f(x):\n    return x", input: "1" }),
+    JSON.stringify({ id: 6, op: "script", code: "import sys\nprint(input()[::-1])\nsys.exit(2)", stdin: "abc\n" }),
   ];
   const { code, out, err } = await cli(["batch", "--workers", "2", "--timeout-ms", "2000", "--progress"], lines.join("\n") + "\n");
   expect(code).toBe(0);
@@ -38,13 +39,15 @@ test("batch: one result per non-blank line, in input order, malformed lines answ
     [3, "ok"],
     [4, "timeout"],
     [5, "invalid"],
+    [6, "ok"],
   ]);
+  expect(results[7]).toMatchObject({ exit_code: 2, stdout: "cba\n", stderr: "" });
   expect(results[0].output).toBe(String(Array.from({ length: 50000 }, (_, i) => i * i).reduce((a, b) => a + b, 0)));
   expect(results[1].error).toContain("line 2");
   expect(results[3].error).toContain('"compile"');
   expect(results[4].correct).toBe(true);
   for (const r of results) expect(typeof r.ms).toBe("number");
-  expect(err).toContain("7 done");
+  expect(err).toContain("8 done");
 }, 60_000);
 
 test("bad options exit 2 naming the option, before any work", async () => {
@@ -53,6 +56,8 @@ test("bad options exit 2 naming the option, before any work", async () => {
     [["batch", "--frobnicate"], "--frobnicate"],
     [["serve"], "--stdio"],
     [["serve", "--listen", "nohost"], "HOST:PORT"],
+    [["serve", "--http", "nohost"], "HOST:PORT"],
+    [["serve", "--stdio", "--http", "127.0.0.1:0"], "exactly one"],
     [["batch", "--memory-mib", "1"], "memoryMiB"],
     [["explode"], "explode"],
   ] as const) {

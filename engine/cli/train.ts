@@ -1,10 +1,12 @@
-// `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]`
+// `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]
+//   [--rollout-workers nats://HOST:PORT]`
 // Self-play training. Exit codes: 0 done, 2 bad flag/config/path, 130 stopped by Ctrl-C (state saved), 1 other.
 import { resolve } from "node:path";
 import { resolveConfig } from "../config/load.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../config/validate.ts";
 import { PRESET_NAMES } from "../config/presets.ts";
-import { RunDirError, runConfig, runTraining } from "../trainer/run.ts";
+import { REFERENCE_DEFAULTS } from "../config/schema.ts";
+import { RUN_CONFIG, RunDirError, runConfig, runTraining } from "../trainer/run.ts";
 import { DEFAULT_PORT, PortInUse, startDashboard } from "../../dashboard/server.ts";
 import { UsageError } from "./usage.ts";
 
@@ -14,8 +16,11 @@ const USAGE = `usage: bun run train [options]
   --checkpoint DIR  model checkpoint to train (required by qwen2.5-coder; tiny uses engine/data/warmstart)
   --steps N         number of training steps
   --out DIR         run directory for metrics, logs and checkpoints (default runs/<preset>-<time>)
-  --resume DIR      continue the run in DIR from its latest checkpoint (only --steps may change)
+  --resume DIR      continue the run in DIR from its latest checkpoint (only --steps, --executor and --rollout-workers may change)
+  --executor URL    run programs on the executor fleet at nats://HOST:PORT (executor.url; default in-process)
   --set KEY=VALUE   override one setting, e.g. --set rewards.extremeValue=0 --set tasks.types='["deduction"]'
+  --rollout-workers nats://HOST:PORT
+                    generate on \`bun run rollout-worker\` processes through this nats-server (same tokens as in-process)
   --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
   --help            this text`;
 
@@ -27,6 +32,8 @@ interface Flags {
   steps?: string;
   out?: string;
   resume?: string;
+  executor?: string;
+  "rollout-workers"?: string;
   set: string[];
   /** Port of the live dashboard, when asked for. */
   dashboard?: number;
@@ -34,7 +41,7 @@ interface Flags {
 
 export function parseFlags(argv: readonly string[]): Flags | "help" {
   const flags: Flags = { set: [] };
-  const single = ["preset", "config", "checkpoint", "steps", "out", "resume"] as const;
+  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "executor", "rollout-workers"] as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") return "help";
@@ -72,10 +79,16 @@ export function setPatch(text: string): unknown {
     .reduceRight((acc: unknown, key) => ({ [key]: acc }), value);
 }
 
-function stepsPatch(steps: string | undefined): Array<{ source: string; patch: unknown }> {
-  if (steps === undefined) return [];
-  if (!/^\d+$/.test(steps)) throw new UsageError(`--steps ${steps}: use a whole number`);
-  return [{ source: "--steps", patch: { steps: Number(steps) } }];
+/** What a resumed run may change too: how many steps, and where its programs and rollouts run (results do not depend on it). */
+function resumablePatches(flags: Flags): Array<{ source: string; patch: unknown }> {
+  const out: Array<{ source: string; patch: unknown }> = [];
+  if (flags.steps !== undefined) {
+    if (!/^\d+$/.test(flags.steps)) throw new UsageError(`--steps ${flags.steps}: use a whole number`);
+    out.push({ source: "--steps", patch: { steps: Number(flags.steps) } });
+  }
+  if (flags.executor !== undefined) out.push({ source: "--executor", patch: { executor: { url: flags.executor } } });
+  if (flags["rollout-workers"] !== undefined) out.push({ source: "--rollout-workers", patch: { rollout: { workers: flags["rollout-workers"] } } });
+  return out;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -92,12 +105,13 @@ async function main(argv: string[]): Promise<number> {
     if (flags.set.length) throw new UsageError("--resume continues the run's saved config; --set cannot be combined with it");
     const outDir = resolve(flags.resume);
     const saved = runConfig(outDir);
-    const config = validateConfig(mergeConfig(saved.config, stepsPatch(flags.steps)));
+    // Over the defaults, so a run saved before a setting existed (executor.url) resumes with that setting's default.
+    const config = validateConfig(mergeConfig(REFERENCE_DEFAULTS, [{ source: RUN_CONFIG, patch: saved.config }, ...resumablePatches(flags)]));
     plan = { preset: saved.preset, config, outDir, resume: true };
   } else {
     const patches = [
       ...(flags.checkpoint !== undefined ? [{ source: "--checkpoint", patch: { model: { checkpoint: resolve(flags.checkpoint) } } }] : []),
-      ...stepsPatch(flags.steps),
+      ...resumablePatches(flags),
       ...flags.set.map((s) => ({ source: `--set ${s}`, patch: setPatch(s) })),
     ];
     const { preset, config } = resolveConfig({ preset: flags.preset, configFile: flags.config, flags: patches });

@@ -8,6 +8,7 @@ import type { FReplaceLocation } from "../tasks/parse.ts";
 import type { PromptStyle } from "../tasks/prompts.ts";
 import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
 import { resolve } from "node:path";
+import { DEFAULT_STREAM } from "../rollout-workers/protocol.ts";
 
 /** Held-out deduction/abduction rows shipped with the engine (see engine/data/README.md). */
 export const DEFAULT_EVAL_FILE = resolve(import.meta.dir, "..", "data", "heldout-io.jsonl");
@@ -102,6 +103,13 @@ export interface RolloutConfig {
   /** 0 = off. */
   topK: number;
   topP: number;
+  /**
+   * nats://HOST:PORT of the rollout workers' nats-server (engine/rollout-workers/): generation runs on
+   * `bun run rollout-worker` processes there; null = in this process. Either way the same seeds give the same tokens.
+   */
+  workers: string | null;
+  /** The JetStream stream (work queue) the learner and its workers share. */
+  workersStream: string;
 }
 
 export interface RewardConfig {
@@ -143,6 +151,9 @@ export interface AlgorithmConfig {
 }
 
 export interface ExecutorConfig {
+  /** null: an in-process pool of `workers`; "nats://HOST:PORT": the executor fleet there (`executor serve --nats`),
+   * whose members must run with the timeoutMs, memoryMiB, hashSeed, compat and banned words below. */
+  url: string | null;
   workers: number;
   timeoutMs: number;
   memoryMiB: number;
@@ -205,7 +216,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     splitOnFirstAssistant: true,
     promptStyle: "azr",
   },
-  rollout: { maxNewTokens: 8096, temperature: 1, topK: 0, topP: 1 },
+  rollout: { maxNewTokens: 8096, temperature: 1, topK: 0, topP: 1, workers: null, workersStream: DEFAULT_STREAM },
   rewards: { learnabilitySamples: 8, learnabilityTemperature: 1, extremeValue: -0.5, inductionReward: "binary" },
   algorithm: {
     whitening: "token",
@@ -224,7 +235,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     miniBatches: 1,
     lossMicroBatch: 16,
   },
-  executor: { workers: 1, timeoutMs: 10_000, memoryMiB: 512, hashSeed: 0, compat: true },
+  executor: { url: null, workers: 1, timeoutMs: 10_000, memoryMiB: 512, hashSeed: 0, compat: true },
   eval: { every: 10, file: DEFAULT_EVAL_FILE, limit: 48, maxNewTokens: 8096 },
 };
 

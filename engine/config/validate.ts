@@ -1,5 +1,7 @@
 // Merging config patches and checking the result before any work starts. Every error names the offending key and
 // value and says how to fix it.
+import { natsUrlProblem } from "../../sandbox/index.ts";
+import { names } from "../rollout-workers/protocol.ts";
 import { TASK_TYPES } from "../tasks/types.ts";
 import type { ConfigPatch, TrainConfig } from "./schema.ts";
 
@@ -8,7 +10,7 @@ export class ConfigError extends Error {
 }
 
 /** Fields whose value may be null as well as their default's type. */
-const NULLABLE = new Set(["model.checkpoint", "data.seedFile", "data.inductionSeedFile"]);
+const NULLABLE = new Set(["model.checkpoint", "data.seedFile", "data.inductionSeedFile", "executor.url", "rollout.workers"]);
 
 const kindOf = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
 
@@ -51,11 +53,23 @@ function mergeInto(target: Record<string, unknown>, patch: unknown, prefix: stri
 
 type Check = [ok: boolean, path: string, value: unknown, fix: string];
 
+/** What is wrong with a value, as the check that throws on it says; null when nothing is. */
+function problem(check: () => unknown): string | null {
+  try {
+    check();
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Range and consistency rules; throws one error listing every violation. */
 export function validateConfig(c: TrainConfig): TrainConfig {
   const int = (v: number, min: number): boolean => Number.isInteger(v) && v >= min;
   const unit = (v: number): boolean => v >= 0 && v <= 1;
   const a = c.algorithm;
+  const workersUrl = c.rollout.workers === null ? null : natsUrlProblem(c.rollout.workers);
+  const workersStream = problem(() => names(c.rollout.workersStream));
   const checks: Check[] = [
     [Number.isSafeInteger(c.seed), "seed", c.seed, "use an integer"],
     [int(c.steps, 0), "steps", c.steps, "use an integer ≥ 0"],
@@ -99,6 +113,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [c.rollout.temperature >= 0, "rollout.temperature", c.rollout.temperature, "use a number ≥ 0 (0 = greedy)"],
     [int(c.rollout.topK, 0), "rollout.topK", c.rollout.topK, "use an integer ≥ 0 (0 = off)"],
     [c.rollout.topP > 0 && c.rollout.topP <= 1, "rollout.topP", c.rollout.topP, "use a number in (0, 1]"],
+    [workersUrl === null, "rollout.workers", c.rollout.workers, workersUrl ?? ""],
+    [workersStream === null, "rollout.workersStream", c.rollout.workersStream, workersStream ?? ""],
     [
       int(c.rewards.learnabilitySamples, 2), "rewards.learnabilitySamples", c.rewards.learnabilitySamples,
       "use an integer ≥ 2 (with 1 sample every solve rate is 0 or 1 and learnability is always the extreme value)",
@@ -121,6 +137,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [a.maxGradNorm > 0, "algorithm.maxGradNorm", a.maxGradNorm, "use a number > 0"],
     [int(a.miniBatches, 1), "algorithm.miniBatches", a.miniBatches, "use an integer ≥ 1"],
     [int(a.lossMicroBatch, 0), "algorithm.lossMicroBatch", a.lossMicroBatch, "use an integer ≥ 0 (0 = one token-mean over the mini-batch)"],
+    [
+      c.executor.url === null || natsUrlProblem(c.executor.url) === null, "executor.url", c.executor.url,
+      `use null (an in-process pool) or "nats://HOST:PORT" (an executor fleet)${c.executor.url === null ? "" : `: ${natsUrlProblem(c.executor.url)}`}`,
+    ],
     [int(c.executor.workers, 1), "executor.workers", c.executor.workers, "use an integer ≥ 1"],
     [int(c.executor.timeoutMs, 1), "executor.timeoutMs", c.executor.timeoutMs, "use an integer ≥ 1"],
     [int(c.executor.memoryMiB, 64), "executor.memoryMiB", c.executor.memoryMiB, "use an integer ≥ 64"],

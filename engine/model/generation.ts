@@ -27,6 +27,23 @@ export function checkGenerateOptions(o: GenerateOptions): void {
   if (o.stop?.some((s) => s.length === 0)) throw new Error("generate: empty stop string");
 }
 
+/** One batch of a generate call: consecutive prompts and the sampler seed of the batch. */
+export interface GenerationBatch<T> {
+  prompts: T[];
+  seed: number;
+}
+
+/**
+ * How a generate call splits its prompts: consecutive batches of `maxBatch`, batch k seeded `seed + k` (u32). The
+ * sampler draws from (seed, row, step), so a sequence's tokens depend on its batch's seed and its row in the batch:
+ * whoever generates a batch of this split, in-process or a rollout worker, gets the same tokens.
+ */
+export function generationBatches<T>(prompts: readonly T[], maxBatch: number, seed: number): GenerationBatch<T>[] {
+  const out: GenerationBatch<T>[] = [];
+  for (let at = 0, k = 0; at < prompts.length; at += maxBatch, k++) out.push({ prompts: prompts.slice(at, at + maxBatch), seed: (seed + k) >>> 0 });
+  return out;
+}
+
 /** Token ids that end a sequence: the tokenizer's eos and Qwen's chat / document ends, where present. */
 export function stopIds(tokenizer: Tokenizer): Set<number> {
   const ids = new Set<number>();

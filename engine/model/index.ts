@@ -1,6 +1,6 @@
 export { type Architecture, type ModelConfig, parseHfConfig, toHfConfig } from "./config.ts";
 export { type Checkpoint, loadCheckpoint, randomTensors, readConfig, saveCheckpoint } from "./checkpoint.ts";
-export { type GenerateOptions, type Generation } from "./generation.ts";
+export { checkGenerateOptions, type GenerateOptions, type Generation, type GenerationBatch, generationBatches } from "./generation.ts";
 export { type CheckpointSpec, makeCheckpoint } from "./make.ts";
 export { type StepOptions } from "./optimizer.ts";
 export { type Sequence } from "./pack.ts";

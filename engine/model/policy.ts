@@ -15,7 +15,7 @@ import { bodyActivationBytes } from "./body.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { ModelConfig } from "./config.ts";
 import { Decoder, kvCacheBytes } from "./decode.ts";
-import { checkGenerateOptions, type GenerateOptions, type Generation, Progress, stopIds } from "./generation.ts";
+import { checkGenerateOptions, type GenerateOptions, type Generation, generationBatches, Progress, stopIds } from "./generation.ts";
 import { TrainGraph } from "./graph.ts";
 import { chunkRows } from "./head.ts";
 import { Optimizer, type StepOptions } from "./optimizer.ts";
@@ -56,6 +56,8 @@ export class Policy {
   private readonly optimizer: Optimizer;
   private readonly graphs = new Recent<TrainGraph>(KEPT_SHAPES);
   private readonly decoders = new Recent<Decoder>(KEPT_SHAPES);
+  /** The generate call in progress: calls share the decoders, so each waits for the one before it. */
+  private generating: Promise<unknown> = Promise.resolve();
 
   private constructor(ckpt: Checkpoint, sizes: PolicySizes) {
     this.config = ckpt.config;
@@ -87,8 +89,17 @@ export class Policy {
     return this.decoders.get(String(batch), () => new Decoder(this.config, batch, this.maxSeq, this.params.weights, this.rope));
   }
 
-  /** Generates for every prompt (in batches of maxBatch); equal prompts, options and seed give equal results. */
-  async generate(prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
+  /**
+   * Generates for every prompt (in the batches of `generationBatches`); equal prompts, options and seed give equal
+   * results. Concurrent calls run one after another.
+   */
+  generate(prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
+    const run = this.generating.then(() => this.generateAll(prompts, opts));
+    this.generating = run.catch(() => {});
+    return run;
+  }
+
+  private async generateAll(prompts: number[][], opts: GenerateOptions): Promise<Generation[]> {
     checkGenerateOptions(opts);
     prompts.forEach((p, i) => {
       if (p.length === 0) throw new Error(`generate: prompt ${i} is empty`);
@@ -98,9 +109,7 @@ export class Policy {
       checkSequences([{ promptIds: p, responseIds: [] }], this.config.vocabSize, this.maxSeq, 1);
     });
     const out: Generation[] = [];
-    for (let at = 0, k = 0; at < prompts.length; at += this.maxBatch, k++) {
-      out.push(...(await this.generateBatch(prompts.slice(at, at + this.maxBatch), opts, (opts.seed + k) >>> 0)));
-    }
+    for (const batch of generationBatches(prompts, this.maxBatch, opts.seed)) out.push(...(await this.generateBatch(batch.prompts, opts, batch.seed)));
     return out;
   }
 

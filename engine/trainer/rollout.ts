@@ -20,6 +20,11 @@ export function encodePrompt(ctx: TokenizerHolder, prompt: string): number[] {
   return ctx.policy.tokenizer.encode(prompt, { allowSpecial: false });
 }
 
+/**
+ * Rolls out every prompt: one generate call per micro-batch, all issued at once (the in-process policy runs them in
+ * turn; rollout workers run them in parallel). Seeds are drawn in micro-batch order first, as one call after another
+ * would draw them, so where the batches run does not change a token.
+ */
 export async function rollouts(
   ctx: StepContext,
   category: GenCategory,
@@ -27,34 +32,37 @@ export async function rollouts(
   sampling: { temperature: number; maxNew: number },
 ): Promise<Rollout[]> {
   const { config, policy } = ctx;
-  const out: Rollout[] = [];
+  const chunks: Array<{ chunk: typeof prompts; seed: number }> = [];
   for (let i = 0; i < prompts.length; i += config.model.maxBatch) {
-    const chunk = prompts.slice(i, i + config.model.maxBatch);
     // Greedy decoding draws nothing, so evaluation does not move the run's Rng.
-    const seed = sampling.temperature > 0 ? ctx.rng.uint32() : 0;
-    const gens = await ctx.clock.time(`generate.${category}`, () =>
-      policy.generate(
-        chunk.map((p) => p.ids),
-        {
-          maxNew: sampling.maxNew,
-          temperature: sampling.temperature,
-          topK: config.rollout.topK > 0 ? config.rollout.topK : undefined,
-          topP: config.rollout.topP < 1 ? config.rollout.topP : undefined,
-          seed,
-        },
-      ),
-    );
-    gens.forEach((g, j) => {
-      ctx.clock.addTokens(category, g.ids.length);
-      out.push({
-        prompt: chunk[j].prompt,
-        promptIds: chunk[j].ids,
-        responseIds: g.ids,
-        response: policy.tokenizer.decode(g.ids, { skipSpecial: true }),
-        finish: g.finish,
-      });
-    });
-    ctx.progress.tick();
+    chunks.push({ chunk: prompts.slice(i, i + config.model.maxBatch), seed: sampling.temperature > 0 ? ctx.rng.uint32() : 0 });
   }
-  return out;
+  const done = await ctx.clock.time(`generate.${category}`, () =>
+    Promise.all(
+      chunks.map(async ({ chunk, seed }) => {
+        const gens = await policy.generate(
+          chunk.map((p) => p.ids),
+          {
+            maxNew: sampling.maxNew,
+            temperature: sampling.temperature,
+            topK: config.rollout.topK > 0 ? config.rollout.topK : undefined,
+            topP: config.rollout.topP < 1 ? config.rollout.topP : undefined,
+            seed,
+          },
+        );
+        ctx.clock.addTokens(category, gens.reduce((n, g) => n + g.ids.length, 0));
+        ctx.progress.tick();
+        return gens.map(
+          (g, j): Rollout => ({
+            prompt: chunk[j].prompt,
+            promptIds: chunk[j].ids,
+            responseIds: g.ids,
+            response: policy.tokenizer.decode(g.ids, { skipSpecial: true }),
+            finish: g.finish,
+          }),
+        );
+      }),
+    ),
+  );
+  return done.flat();
 }

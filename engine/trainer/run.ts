@@ -3,11 +3,13 @@
 // phase boundary and saves the last completed step; a second Ctrl-C exits at once.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Executor } from "../../sandbox/index.ts";
+import { Executor, FleetClient } from "../../sandbox/index.ts";
 import { Buffers } from "../buffers/buffers.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import * as model from "../model/index.ts";
 import { Rng } from "../rng.ts";
+import type { JobSizes } from "../rollout-workers/protocol.ts";
+import { RemotePolicy, RolloutWorkers } from "../rollout-workers/index.ts";
 import { latestCheckpoint, RunDirError, saveCheckpoint, type TrainState, writeAtomic } from "./checkpoint.ts";
 import { Clock } from "./clock.ts";
 import { Interrupted, type StepContext } from "./context.ts";
@@ -67,15 +69,29 @@ function truncateSteps(path: string, step: number): void {
   writeAtomic(path, keep.map((l) => `${l}\n`).join(""));
 }
 
-function executorFor(c: TrainConfig): Promise<Executor> {
-  return Executor.create({
-    workers: c.executor.workers,
+/** The in-process pool, or the fleet at executor.url, asked to run with the same result-deciding options. */
+function executorFor(c: TrainConfig): Promise<Executor | FleetClient> {
+  const options = {
     timeoutMs: c.executor.timeoutMs,
     memoryMiB: c.executor.memoryMiB,
     hashSeed: c.executor.hashSeed,
     compat: c.executor.compat,
     bannedImports: [...new Set(c.tasks.bannedWords)],
-  });
+  };
+  if (c.executor.url !== null) return FleetClient.connect({ url: c.executor.url, expect: options });
+  return Executor.create({ ...options, workers: c.executor.workers });
+}
+
+/** The learner's side of the rollout workers; the local policy is freed if they cannot be reached. */
+async function rolloutWorkers(c: TrainConfig, sizes: JobSizes, log: (text: string) => void, local: PolicyLike): Promise<RolloutWorkers> {
+  try {
+    const workers = await RolloutWorkers.connect(c.rollout.workers!, { sizes, stream: c.rollout.workersStream, log });
+    log(`generation runs on rollout workers: bun run rollout-worker --nats ${c.rollout.workers} --stream ${c.rollout.workersStream}`);
+    return workers;
+  } catch (e) {
+    local.destroy();
+    throw e;
+  }
 }
 
 export async function runTraining(o: RunOptions): Promise<RunResult> {
@@ -121,10 +137,14 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   }
 
   const sizes = { maxSeq: config.model.maxSeq, maxBatch: config.model.maxBatch };
-  const policy: PolicyLike = await model.Policy.load(modelDir, sizes);
-  log(policy.memoryPlan(sizes.maxBatch, sizes.maxSeq));
+  const local: PolicyLike = await model.Policy.load(modelDir, sizes);
+  log(local.memoryPlan(sizes.maxBatch, sizes.maxSeq));
+  const workers = config.rollout.workers === null ? null : await rolloutWorkers(config, sizes, log, local);
+  // The weights after step `start` are version `start`; each optimizer step makes the next.
+  const policy: PolicyLike = workers ? new RemotePolicy(local, workers, start) : local;
   const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, sizes) : null;
   const executor = await executorFor(config);
+  if (config.executor.url !== null) log(`executor: the fleet at ${config.executor.url}`);
   try {
     if (optimizerPath) await policy.loadOptimizer(optimizerPath);
     const evalRows = config.eval.every > 0 ? heldOutRows(config.eval.file, config.eval.limit, seedSnippets) : [];
@@ -165,6 +185,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     return { lastStep: Math.max(start, config.steps), interrupted: false };
   } finally {
     await executor.close();
+    await workers?.close();
     policy.destroy();
     reference?.destroy();
   }
