@@ -3,7 +3,7 @@
 // hands back is plain data for the host to judge (verdicts.ts). Lives as long as its Executor.
 import { Buffer } from "node:buffer";
 import { CodeCache } from "./code-cache.ts";
-import type { Reply } from "./interpreter.ts";
+import type { Reply } from "./reply.ts";
 import type { Pool } from "./pool.ts";
 import { decodeValue, type PyValue } from "./value/index.ts";
 

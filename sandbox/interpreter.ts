@@ -2,28 +2,17 @@
 // plus 100-300 ms of driver boot (imports, warm-up) and about 45 MiB of linear memory (32 MiB of it pre-grown heap);
 // it lives until a deadline, a trap, proc_exit or memory growth ends it, and the worker then boots a fresh one from
 // the same compiled Module. Requests are synchronous: the guest blocks in fd_read(0), where the host
-//   1. posts the previous request's reply,
+//   1. posts the previous request's reply (decoded by reply.ts),
 //   2. restores pristine memory (only the 4 KiB pages the guest or the host wrote, found in the dirty map that the
 //      instrumented stores maintain in a memory of its own that no guest instruction addresses; or all of memory
-//      when dirty tracking is off),
+//      when dirty tracking is off; snapshot.ts),
 //   3. waits for the next request and copies it in.
-import { Capture, type Captured } from "./capture.ts";
-import { STATUSES, type Status } from "./protocol.ts";
+import { decodeReply, type Reply } from "./reply.ts";
+import { PristineMemory } from "./snapshot.ts";
+import { Capture } from "./capture.ts";
 import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT, STACK_POINTER_EXPORT } from "./wasm-rewrite.ts";
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
-
-/** What the driver replies, and what the worker posts back for a request: status, output text, the op's flag
- * (call: the two calls agreed), error text, and the plain-value encoding of the op's answer (sandbox/value); for a
- * `script` request also what the program printed, as the host captured it. */
-export interface Reply {
-  s: Status;
-  o?: string;
-  c?: boolean;
-  e?: string;
-  v?: Uint8Array;
-  out?: Captured;
-}
 
 export interface InterpreterConfig {
   driverSource: string;
@@ -72,7 +61,6 @@ function endWith(reply: Reply): End {
   return { reply, reason: reply.s === "crash" ? (reply.e ?? "crash") : reply.s };
 }
 
-const PAGE = 1 << PAGE_SHIFT;
 /** Bytes of boot-time stderr kept for the boot-failure message. */
 const STDERR_TAIL = 8192;
 
@@ -125,9 +113,7 @@ class InstanceRun {
    * would be natively; other ops sleep for free). */
   private sleepBudgetNs: bigint | null = null;
   private readonly stderr: Uint8Array[] = [];
-  private snapshot: Uint8Array | null = null;
-  /** Full-restore mode: every byte range of memory, and whether it is copied back or (all zero) cleared. */
-  private restoreRanges: Array<{ from: number; to: number; zero: boolean }> = [];
+  private snapshot: PristineMemory | null = null;
 
   constructor(
     private readonly module: WebAssembly.Module,
@@ -251,7 +237,7 @@ class InstanceRun {
       const seq = this.inFlight;
       const reply = this.withOutput(this.finish(this.capture ? this.capture.reply() : this.reply), false);
       // Still in flight: the answer goes out with the restart (serveForever).
-      if (this.memory.buffer.byteLength > (this.snapshot ? this.snapshot.length : this.cfg.recycleBytes)) {
+      if (this.memory.buffer.byteLength > (this.snapshot ? this.snapshot.bytes : this.cfg.recycleBytes)) {
         throw new Recycle(reply);
       }
       this.inFlight = null;
@@ -261,11 +247,11 @@ class InstanceRun {
       this.phase = "serving";
       this.headerPtr = headerPtr;
       this.boundaryStack = this.stackPointer.value as number;
-      if (this.cfg.pristine) this.takeSnapshot();
+      if (this.cfg.pristine) this.snapshot = new PristineMemory(this.memory, this.map, this.cfg.verifyRestore);
       this.servedBoundary = true;
       this.io.ready(performance.now() - this.bootStart);
-    } else if (this.cfg.pristine) {
-      this.restore();
+    } else if (this.snapshot) {
+      this.snapshot.restore();
     }
     const req = this.io.next(this.lastSeq);
     this.lastSeq = req.seq;
@@ -284,105 +270,9 @@ class InstanceRun {
     this.deadline = performance.now() + req.timeoutMs;
   }
 
-  /** The driver's reply `b`: b"AZR1", status index, flag (0, 1, 2 = absent), then output, error and value fields. */
+  /** The reply of the request in flight: the output cap's verdict, else the driver's reply frame `b` (reply.ts). */
   private finish(b: Uint8Array | null): Reply {
     if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
-    if (!b) return { s: "crash", e: "no reply from the driver" };
-    const malformed: Reply = { s: "crash", e: "malformed reply from the driver" };
-    const status = STATUSES[b[4]!];
-    if (b.length < 6 || b[0] !== 0x41 || b[1] !== 0x5a || b[2] !== 0x52 || b[3] !== 0x31 || !status) return malformed;
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    let pos = 6;
-    /** A u32-length field's bytes; undefined when absent (0xffffffff), null when it runs past the end. */
-    const field = (): Uint8Array | undefined | null => {
-      if (pos + 4 > b.length) return null;
-      const len = dv.getUint32(pos, true);
-      pos += 4;
-      if (len === 0xffffffff) return undefined;
-      if (pos + len > b.length) return null;
-      pos += len;
-      return b.subarray(pos - len, pos);
-    };
-    const output = field();
-    const error = field();
-    const value = field();
-    if (output === null || error === null || value === null || pos !== b.length || b[5]! > 2) return malformed;
-    const text = new TextDecoder();
-    const reply: Reply = { s: status };
-    if (output !== undefined) reply.o = text.decode(output);
-    if (b[5] !== 2) reply.c = b[5] === 1;
-    if (error !== undefined) reply.e = text.decode(error);
-    if (value !== undefined) reply.v = value.slice();
-    return reply;
-  }
-
-  private takeSnapshot(): void {
-    this.map?.fill(0);
-    this.snapshot = new Uint8Array(this.memory.buffer).slice();
-    if (this.cfg.dirtyTracking) return;
-    // Without a dirty map every byte goes back every time. The longest all-zero run of pages (the freed pre-grown
-    // heap, dlmalloc's top chunk) is cleared rather than copied: the same bytes, at memset instead of memcpy cost.
-    const snap = this.snapshot;
-    const pages = snap.length >>> PAGE_SHIFT;
-    const zero = (p: number) => {
-      const w = new BigUint64Array(snap.buffer, p * PAGE, PAGE / 8);
-      for (let i = 0; i < w.length; i++) if (w[i] !== 0n) return false;
-      return true;
-    };
-    let best: [number, number] = [pages, pages];
-    for (let p = 0; p < pages; ) {
-      if (!zero(p)) {
-        p++;
-        continue;
-      }
-      let q = p;
-      while (q < pages && zero(q)) q++;
-      if (q - p > best[1] - best[0]) best = [p, q];
-      p = q;
-    }
-    this.restoreRanges = [
-      { from: 0, to: best[0] * PAGE, zero: false },
-      { from: best[0] * PAGE, to: best[1] * PAGE, zero: true },
-      { from: best[1] * PAGE, to: snap.length, zero: false },
-    ];
-  }
-
-  private restore(): void {
-    const snap = this.snapshot!;
-    const mem = new Uint8Array(this.memory.buffer);
-    if (!this.map) {
-      for (const { from, to, zero } of this.restoreRanges) {
-        if (zero) mem.fill(0, from, to);
-        else mem.set(snap.subarray(from, to), from);
-      }
-    } else {
-      const pages = snap.length >>> PAGE_SHIFT;
-      const map = this.map;
-      // A store is at most 8 bytes and marks the page it starts in, so one that straddles into an unmarked page
-      // wrote at most its first 7 bytes: after each run of marked pages, restore 8 bytes of the next page too.
-      let p = 0;
-      while (p < pages) {
-        if (map[p] === 0) {
-          p++;
-          continue;
-        }
-        let q = p;
-        while (q < pages && map[q] !== 0) q++;
-        mem.set(snap.subarray(p * PAGE, Math.min(q * PAGE + 8, snap.length)), p * PAGE);
-        p = q;
-      }
-      // Marks past the snapshot's end come from stores that trapped (memory never grows while serving: growth
-      // recycles the instance), so clearing the snapshot's pages clears every mark.
-      map.fill(0, 0, pages + 1);
-    }
-    if (this.cfg.verifyRestore) this.verify(mem, snap);
-  }
-
-  /** Byte-exact check of the restore (tests): every byte of memory equals the snapshot. */
-  private verify(mem: Uint8Array, snap: Uint8Array): void {
-    if (mem.length === snap.length && Buffer.compare(mem, snap) === 0) return;
-    let i = 0;
-    while (i < snap.length && mem[i] === snap[i]) i++;
-    throw new Error(`restore mismatch at byte ${i} (page ${i >>> PAGE_SHIFT})`);
+    return decodeReply(b);
   }
 }

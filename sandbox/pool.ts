@@ -5,7 +5,8 @@
 // times out answers its own request and boots a fresh instance; a worker that stops answering altogether (the
 // watchdog, deadline + graceMs) is abandoned and replaced.
 import { createChannel, post, type Channel } from "./channel.ts";
-import type { InterpreterConfig, Reply } from "./interpreter.ts";
+import type { InterpreterConfig } from "./interpreter.ts";
+import type { Reply } from "./reply.ts";
 import type { WorkerInit, WorkerMessage } from "./worker.ts";
 
 export interface PoolConfig {

@@ -4,7 +4,7 @@
 // controls anyway (sys.exit), and only with the statuses a program can end in by itself (ok, error, memory): a frame
 // that claims anything else (a timeout, say) or an exit code outside 0..255 is a forgery, and the result is `crash`.
 import type { Guest, Spent } from "./guest.ts";
-import type { Reply } from "./interpreter.ts";
+import type { Reply } from "./reply.ts";
 import type { Result, ScriptRequest, Status } from "./protocol.ts";
 
 /** The statuses a script's reply frame may report: how a program can end by itself. */

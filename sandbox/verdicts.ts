@@ -13,7 +13,7 @@
 // Validation and grading send byte-identical call requests for the same arguments, so a program cannot tell them
 // apart; an answer never runs in a request that calls the f it is judged by, nor in one that holds a gold.
 import { Buffer } from "node:buffer";
-import type { Reply } from "./interpreter.ts";
+import type { Reply } from "./reply.ts";
 import type { Guest, Spent } from "./guest.ts";
 import type { Request, Result, Status } from "./protocol.ts";
 import { script } from "./script.ts";

@@ -2,7 +2,8 @@
 // the JIT warm-up of python.wasm (the first ~1000 programs run slower; keep workers long-lived). It receives the
 // compiled Module once, then serves requests from its channel forever; instances are replaced inside the thread.
 import { openChannel, take } from "./channel.ts";
-import { Interpreter, type InterpreterConfig, type Reply } from "./interpreter.ts";
+import { Interpreter, type InterpreterConfig } from "./interpreter.ts";
+import type { Reply } from "./reply.ts";
 
 declare const self: Worker;
 

@@ -6,18 +6,20 @@ import {
   ELEMENTWISE,
   elementwise,
   elementwiseBackward,
+  elementwiseBackwardReference,
   elementwiseReference,
   type ElementwiseInputs,
   type ElementwiseOp,
 } from "../kernels/elementwise.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
-import { arr, relError, runTorch, type RefArray, type RefInput } from "./support/torch.ts";
+import { expectClose, expectThreeWay, FLOAT64 } from "./support/close.ts";
+import { arr, runTorch, type RefArray, type RefInput } from "./support/torch.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
 
-// One op evaluation per element: only fp32 rounding of a few operations.
-const BOUND = 2e-6;
+// One op evaluation per element: fp32 rounding of a few operations (exp in silu, a product), a few ulps of the result.
+const TOL = { abs: 2e-6, rel: 2e-6 };
 const SLOW_MS = 60_000;
 const SHAPES: number[][] = [[5, 7], [16, 64]];
 
@@ -91,8 +93,12 @@ describe.each(CASES.map((c, i) => [c.op, c.shape.join("x"), i] as const))("%s %s
       elementwise({ op, inputs: typed(inputs), out }),
       elementwiseBackward({ op, inputs: typed(inputs), g: Tensor.from(c.g, c.shape), grads: typed(grads) }),
     );
-    expect(relError(await out.read(), refs[`${i}_out`].data), seedNote).toBeLessThan(BOUND);
-    for (const n of names) expect(relError(await grads[n].read(), refs[`${i}_d${n}`].data), `d${n} ${seedNote}`).toBeLessThan(BOUND);
+    const forward = elementwiseReference(op, c.inputs);
+    expectThreeWay("out", { wgsl: await out.read(), reference: forward, torch: refs[`${i}_out`].data }, TOL, seedNote);
+    const backward: Record<string, Float64Array> = elementwiseBackwardReference(op, c.inputs, c.g);
+    for (const n of names) {
+      expectThreeWay(`d${n}`, { wgsl: await grads[n].read(), reference: backward[n], torch: refs[`${i}_d${n}`].data }, TOL, seedNote);
+    }
   }, SLOW_MS);
 
   test("accumulate adds onto the outputs", async () => {
@@ -104,12 +110,14 @@ describe.each(CASES.map((c, i) => [c.op, c.shape.join("x"), i] as const))("%s %s
       elementwiseBackward({ op, inputs: typed(inputs), g: Tensor.from(c.g, c.shape), grads: typed(grads), accumulate: true }),
     );
     const plus = (ref: number[]) => ref.map((x, k) => x + c.prior[k]);
-    expect(relError(await out.read(), plus(refs[`${i}_out`].data)), seedNote).toBeLessThan(BOUND);
-    for (const n of names) expect(relError(await grads[n].read(), plus(refs[`${i}_d${n}`].data)), seedNote).toBeLessThan(BOUND);
+    expectClose("out", await out.read(), plus(refs[`${i}_out`].data), TOL, seedNote);
+    for (const n of names) expectClose(`d${n}`, await grads[n].read(), plus(refs[`${i}_d${n}`].data), TOL, seedNote);
   }, SLOW_MS);
 
-  test("the TS reference (same table row) agrees with torch", () => {
-    expect(relError(elementwiseReference(op, c.inputs), refs[`${i}_out`].data)).toBeLessThan(1e-12);
+  test("the TS references (same table row) agree with torch", () => {
+    expectClose("out", elementwiseReference(op, c.inputs), refs[`${i}_out`].data, FLOAT64);
+    const backward: Record<string, Float64Array> = elementwiseBackwardReference(op, c.inputs, c.g);
+    for (const n of names) expectClose(`d${n}`, backward[n], refs[`${i}_d${n}`].data, FLOAT64);
   });
 });
 

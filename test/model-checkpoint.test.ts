@@ -130,4 +130,8 @@ describe("make-checkpoint flags", () => {
     expect(() => parseSpec(["--out", "d", "--depth", "3"])).toThrow("--depth");
     expect(() => parseSpec(["--out", "d", "--preset", "huge"])).toThrow("--preset must be one of tiny, 25m, qwen2.5-0.5b");
   });
+
+  test("--help asks for the usage, even without --out", () => {
+    expect(parseSpec(["--help"])).toBe("help");
+  });
 });

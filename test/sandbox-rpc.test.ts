@@ -5,7 +5,8 @@ import { connect } from "node:net";
 import type { AddressInfo, Server } from "node:net";
 import { encodeFrame, FrameReader } from "../sandbox/framing.ts";
 import { Executor, type Request, type Result } from "../sandbox/index.ts";
-import { ExecutorClient } from "../sandbox/rpc-client.ts";
+// The documented import path (package.json exports it; PROTOCOL.md shows it).
+import { ExecutorClient } from "azr-bun/sandbox/rpc-client.ts";
 import { listen } from "../sandbox/rpc-server.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 

@@ -1,7 +1,7 @@
 // The three buffers of a run (abduction, deduction, induction), seeded at step 0 and saved whole in checkpoints.
 import type { BufferConfig, DataConfig } from "../config/schema.ts";
-import type { InductionProgram, IoProgram, TaskType } from "../tasks/types.ts";
-import { type OfferedCounts, ProgramBuffer } from "./buffer.ts";
+import type { InductionProgram, IoProgram, PosedProgram, TaskType } from "../tasks/types.ts";
+import { type AddOutcome, type OfferedCounts, ProgramBuffer } from "./buffer.ts";
 import { loadInductionSeeds, loadIoSeeds, zeroSeedInduction, zeroSeedIo } from "./seed.ts";
 
 export interface BufferSnapshot {
@@ -37,6 +37,11 @@ export class Buffers {
     }
     for (const p of ind) b.induction.add(p);
     return b;
+  }
+
+  /** Offers a posed program to the buffer of its task. */
+  add(item: PosedProgram): AddOutcome {
+    return item.task === "induction" ? this.induction.add(item.program) : this[item.task].add(item.program);
   }
 
   snapshot(): BufferSnapshot {

@@ -1,9 +1,21 @@
-// `bun run make-checkpoint --out DIR [--preset tiny|25m|qwen2.5-0.5b] [--arch qwen2|llama] [--hidden N] [--layers N]
-//   [--heads N] [--kv-heads N] [--intermediate N] [--vocab N] [--untied] [--no-bias] [--seed S] [--dtype f32|bf16|f16]`
-// Writes a random-init checkpoint in Hugging Face format. Exit codes: 0 written, 2 bad flag, 1 other.
+// `bun run make-checkpoint --out DIR [options]`: writes a random-init checkpoint in Hugging Face format (USAGE below).
+// Exit codes: 0 written (or --help), 2 bad flag, 1 other.
 import { parseArgs } from "node:util";
 import { type CheckpointSpec, makeCheckpoint, parameterCount, PRESET_NAMES, type PresetName, readConfig } from "../model/index.ts";
 import { UsageError } from "./usage.ts";
+
+const USAGE = `usage: bun run make-checkpoint --out DIR [options]
+  --out DIR              where to write config.json, model.safetensors and the tokenizer files (required)
+  --preset NAME          a model shape: ${PRESET_NAMES.join(", ")}
+  --arch qwen2|llama     architecture (qwen2: q/k/v bias; llama: none)
+  --hidden N --layers N --heads N --kv-heads N --intermediate N --vocab N
+                         override the shape's sizes
+  --untied               a separate LM head instead of the tied embedding
+  --no-bias              no q/k/v bias
+  --seed S               the initialisation seed (default 0)
+  --dtype f32|bf16|f16   the stored dtype
+  --tokenizer FILE       the tokenizer.json to ship (default: Qwen2.5's)
+  --help                 this text`;
 
 const INT_FLAGS = { hidden: "hidden", layers: "layers", heads: "heads", "kv-heads": "kvHeads", intermediate: "intermediate", vocab: "vocabSize", seed: "seed" } as const;
 
@@ -14,16 +26,17 @@ function toInt(flag: string, value: string): number {
 }
 
 
-export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec } {
+export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec } | "help" {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
       out: { type: "string" }, preset: { type: "string" }, arch: { type: "string" }, dtype: { type: "string" },
-      tokenizer: { type: "string" }, untied: { type: "boolean" }, "no-bias": { type: "boolean" },
+      tokenizer: { type: "string" }, untied: { type: "boolean" }, "no-bias": { type: "boolean" }, help: { type: "boolean" },
       ...Object.fromEntries(Object.keys(INT_FLAGS).map((k) => [k, { type: "string" as const }])),
     },
   });
+  if (values.help) return "help";
   if (typeof values.out !== "string") throw new UsageError("--out DIR is required");
   const spec: CheckpointSpec = { seed: 0 };
   for (const [flag, key] of Object.entries(INT_FLAGS)) {
@@ -48,12 +61,18 @@ export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec }
 
 if (import.meta.main) {
   try {
-    const { out, spec } = parseSpec(process.argv.slice(2));
+    const parsed = parseSpec(process.argv.slice(2));
+    if (parsed === "help") {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const { out, spec } = parsed;
     await makeCheckpoint(out, spec);
     const config = readConfig(out);
     console.log(`wrote ${out}: ${config.architecture}, ${(parameterCount(config) / 1e6).toFixed(2)}M parameters`);
   } catch (err) {
-    console.error(`make-checkpoint: ${(err as Error).message}`);
-    process.exit(err instanceof UsageError || (err as Error).name === "TypeError" ? 2 : 1);
+    const usage = err instanceof UsageError || (err as Error).name === "TypeError";
+    console.error(`make-checkpoint: ${(err as Error).message}${usage ? `\n${USAGE}` : ""}`);
+    process.exit(usage ? 2 : 1);
   }
 }

@@ -1,30 +1,13 @@
 // Grading a solver's answer through the executor (docs/reference.md §2.3): nothing model-written runs in this process. Used by
 // the solve phase, the learnability estimate and evaluation.
-import type { Request, Result } from "../../sandbox/protocol.ts";
+import type { Request } from "../../sandbox/protocol.ts";
 import { inductionAccuracy } from "../rewards/solver.ts";
 import { parseInductionSolution, parseSolverValue } from "../tasks/parse.ts";
-import type { IoProgram, PosedProgram } from "../tasks/types.ts";
+import type { PosedProgram } from "../tasks/types.ts";
 import { splitPairs } from "../tasks/types.ts";
 import type { ExecCategory } from "./clock.ts";
 import type { StepContext } from "./context.ts";
-
-/** The program text the executor runs: its imports prepended again, as the reference does (harmless repeats). */
-export function withImports(p: Pick<IoProgram, "snippet" | "imports">): string {
-  return p.imports.length > 0 ? `${p.imports.join("\n")}\n${p.snippet}` : p.snippet;
-}
-
-export async function submit(ctx: Pick<StepContext, "executor" | "clock" | "progress">, category: ExecCategory, req: Request): Promise<Result> {
-  const r = await ctx.clock.time(`executor.${category}`, () => ctx.executor.submit(req));
-  ctx.clock.addCalls(category, 1);
-  ctx.progress.tick();
-  return r;
-}
-
-/** A judge result as a verdict: right, wrong, or null when the executor itself failed (the reference's None). */
-export function verdictOf(r: Result): boolean | null {
-  if (r.status === "crash") return null;
-  return r.status === "ok" && r.correct === true;
-}
+import { submit, verdictOf, withImports } from "./execute.ts";
 
 export interface Grade {
   /** Whether the answer could be read at all (induction needs a code block; the others always parse). */
@@ -47,7 +30,8 @@ export async function gradeAnswer(
     if (code === null) return { parsed: false, accuracy: 0, verdict: false };
     const hidden = splitPairs(item.program).hidden;
     const mode = ctx.config.rewards.inductionReward;
-    // binary: one call, correct iff every hidden pair passes; accuracy: one call per pair.
+    // binary: one call judging every hidden pair (the executor's verdict on a group is "all pass"); accuracy: one
+    // call per pair. Either way inductionAccuracy turns the verdicts into the accuracy.
     const groups = mode === "binary" ? [hidden] : hidden.map((pair) => [pair]);
     const verdicts = await Promise.all(
       groups.map(async (pairs) =>
@@ -55,7 +39,7 @@ export async function gradeAnswer(
       ),
     );
     if (verdicts.some((v) => v === null)) return { parsed: true, accuracy: 0, verdict: null };
-    const accuracy = mode === "binary" ? (verdicts[0] ? 1 : 0) : inductionAccuracy(verdicts as boolean[], "accuracy");
+    const accuracy = inductionAccuracy(verdicts as boolean[], mode);
     return { parsed: true, accuracy, verdict: accuracy === 1 };
   }
   const code = withImports(item.program);

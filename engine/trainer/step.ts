@@ -2,12 +2,11 @@
 // → validate → learnability → reward → buffer, and solve → grade → reward; finally one update over every trained
 // sequence. Returns the step's report (metrics.ts turns it into the summary line and the JSONL record).
 import type { Buffers } from "../buffers/buffers.ts";
-import { proposerReward } from "../rewards/proposer.ts";
-import type { PosedProgram, Role, TaskType } from "../tasks/types.ts";
+import type { Role, TaskType } from "../tasks/types.ts";
 import { Interrupted, type StepContext } from "./context.ts";
 import type { PolicyLike } from "./ports.ts";
-import { learnabilityPlan, solveRates } from "./learnability.ts";
 import { proposeDrafts } from "./propose.ts";
+import { rewardProposals } from "./reward-proposals.ts";
 import { rollouts } from "./rollout.ts";
 import { scoreSolve, solveDrafts } from "./solve.ts";
 import { answerSamples, proposalSamples, type Sample } from "./samples.ts";
@@ -49,7 +48,7 @@ const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) =>
 export async function trainStep(ctx: StepContext, buffers: Buffers, reference: PolicyLike | null): Promise<StepReport> {
   const started = performance.now();
   const { config } = ctx;
-  const checkpoint = (): void => {
+  const stopIfInterrupted = (): void => {
     if (ctx.interrupted()) throw new Interrupted(`interrupted during step ${ctx.step}`);
   };
   const sampling = { temperature: config.rollout.temperature, maxNew: config.rollout.maxNewTokens };
@@ -62,35 +61,24 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
   let added = 0;
 
   for (const { task, propose, solve } of plans) {
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`propose ${task}`);
     const proposed = await rollouts(ctx, "propose", propose, sampling);
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`validate ${task}`);
     const proposals = await Promise.all(proposed.map((o, i) => validateProposal(ctx, propose[i], o.response)));
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`learnability ${task}`);
-    const plan = learnabilityPlan(
-      ctx,
-      proposals.map((p) => ({ valid: p.valid, formatOk: p.formatOk, item: p.valid ? ({ task, program: p.program } as PosedProgram) : null })),
-    );
-    const rates = await solveRates(ctx, plan.estimate);
-    const rateOf = new Map(plan.estimate.map((e, k) => [e.index, rates[k]]));
-    const proposeRewards = proposals.map((p, i) =>
-      proposerReward({ valid: p.valid, formatOk: p.formatOk, solveRate: rateOf.get(i) ?? null, extremeValue: config.rewards.extremeValue }),
-    );
-    for (const item of plan.buffer) {
-      const outcome = item.task === "induction" ? buffers.induction.add(item.program) : buffers[item.task].add(item.program);
-      if (outcome === "added") added++;
-    }
-    proposed.forEach((o, i) => trained.push({ batch: `${task}/propose`, promptIds: o.promptIds, responseIds: o.responseIds, reward: proposeRewards[i] }));
-    const known = rates.filter((r): r is number => r !== null);
-    samples.push(...proposalSamples(task, proposed, proposals, (i) => rateOf.get(i) ?? null, proposeRewards, config.samplesPerBatch));
+    const rewarded = await rewardProposals(ctx, buffers, task, proposals);
+    added += rewarded.added;
+    proposed.forEach((o, i) => trained.push({ batch: `${task}/propose`, promptIds: o.promptIds, responseIds: o.responseIds, reward: rewarded.rewards[i] }));
+    const known = rewarded.solveRates;
+    samples.push(...proposalSamples(task, proposed, proposals, rewarded.solveRateOf, rewarded.rewards, config.samplesPerBatch));
     batches.push({
       task,
       role: "propose",
       size: proposals.length,
-      meanReward: mean(proposeRewards),
+      meanReward: mean(rewarded.rewards),
       formatRate: mean(proposals.map((p) => (p.formatOk ? 1 : 0))),
       successRate: mean(proposals.map((p) => (p.valid ? 1 : 0))),
       meanSolveRate: known.length ? mean(known) : null,
@@ -98,10 +86,10 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
       solveRates: known,
     });
 
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`solve ${task}`);
     const solved = await rollouts(ctx, "solve", solve.drafts, sampling);
-    checkpoint();
+    stopIfInterrupted();
     ctx.progress.phase(`grade ${task}`);
     const outcomes = await Promise.all(solved.map((o, i) => scoreSolve(ctx, solve.drafts[i], o)));
     solved.forEach((o, i) => trained.push({ batch: `${task}/solve`, promptIds: o.promptIds, responseIds: o.responseIds, reward: outcomes[i].reward }));
@@ -120,7 +108,7 @@ export async function trainStep(ctx: StepContext, buffers: Buffers, reference: P
   }
 
   // Last chance to stop: after the update the step is complete and must be checkpointed as such.
-  checkpoint();
+  stopIfInterrupted();
   ctx.progress.phase("update");
   const stats = await ctx.clock.time("update", () => update(ctx, trained, reference));
   const advantages = advantageStats(trained, config.algorithm.whitening, config.algorithm.whitenEps);

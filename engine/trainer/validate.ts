@@ -4,7 +4,7 @@
 import { extractAnswer, formatOk, generationText, parseInductionProposal, parseProposal } from "../tasks/parse.ts";
 import type { InductionProgram, IoProgram } from "../tasks/types.ts";
 import type { StepContext } from "./context.ts";
-import { submit, withImports } from "./grade.ts";
+import { submit, withImports } from "./execute.ts";
 import type { ProposeDraft } from "./propose.ts";
 
 export type Proposal =

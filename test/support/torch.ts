@@ -47,17 +47,3 @@ export function runTorch(code: string, inputs: Record<string, RefInput>): Record
   }
   return JSON.parse(proc.stdout.toString());
 }
-
-/** ‖a − b‖ / ‖b‖ (b the reference); 0 when both are zero. */
-export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length mismatch: ${a.length} vs reference ${b.length}`);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    num += d * d;
-    den += b[i] * b[i];
-  }
-  if (den === 0) return Math.sqrt(num);
-  return Math.sqrt(num / den);
-}
