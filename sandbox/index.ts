@@ -15,7 +15,7 @@ import { STATUSES, type Request, type Result } from "./protocol.ts";
 import { perform, type VerdictContext } from "./verdicts.ts";
 
 export * from "./protocol.ts";
-export { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES } from "./azr.ts";
+export { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES, REFERENCE_BANNED_WORDS } from "./azr.ts";
 export { FleetClient, type FleetClientOptions, type FleetStats } from "./fleet/client.ts";
 export { FleetService, type ServiceOptions } from "./fleet/service.ts";
 export { DEFAULT_SUBJECT, expectedOf, type ExpectedOptions } from "./fleet/wire.ts";

@@ -6,7 +6,7 @@
 import type { TaskType } from "../tasks/types.ts";
 import type { FReplaceLocation } from "../tasks/parse.ts";
 import type { PromptStyle } from "../tasks/prompts.ts";
-import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
+import { REFERENCE_BANNED_WORDS } from "../../sandbox/azr.ts";
 import { resolve } from "node:path";
 import { DEFAULT_STREAM } from "../rollout-workers/protocol.ts";
 

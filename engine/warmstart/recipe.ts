@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { Executor } from "../../sandbox/index.ts";
 import { makeCheckpoint, parameterCount, Policy } from "../model/index.ts";
 import { Rng } from "../rng.ts";
-import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
+import { REFERENCE_BANNED_WORDS } from "../../sandbox/azr.ts";
 import type { PromptStyle } from "../tasks/prompts.ts";
 import type { Tokenizer } from "../tokenizer/index.ts";
 import { encodePrompt } from "../trainer/rollout.ts";
