@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import type { BufferSnapshot } from "../buffers/buffers.ts";
 import type { RngState } from "../rng.ts";
+import { writeAtomic } from "../write-atomic.ts";
 import type { PolicyLike } from "./ports.ts";
 
 export interface TrainState {
@@ -25,13 +26,6 @@ const OPTIMIZER = "optimizer.bin";
 const LATEST = "latest";
 
 const stepDir = (step: number): string => `step-${String(step).padStart(6, "0")}`;
-
-/** Writes `text` to `path` through a temporary file and a rename. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
 
 export async function saveCheckpoint(runDir: string, state: TrainState, policy: PolicyLike): Promise<string> {
   const root = join(runDir, "checkpoints");
