@@ -47,7 +47,8 @@ export function extractAnswer(generation: string): string {
   return pyStrip(afterLast.split("</answer>")[0]);
 }
 
-export type FReplaceLocation = "not_first" | "any_last";
+export const F_REPLACE_LOCATIONS = ["not_first", "any_last"] as const;
+export type FReplaceLocation = (typeof F_REPLACE_LOCATIONS)[number];
 
 export interface ProposalOptions {
   rejectMultipleDefs: boolean; // reference Qwen2.5 scripts: true
