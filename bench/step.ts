@@ -8,7 +8,7 @@ import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../engine/config/load.ts";
-import type { PresetName } from "../engine/config/presets.ts";
+import type { TrainPreset } from "../engine/config/presets.ts";
 import type { TrainConfig } from "../engine/config/schema.ts";
 import { METRICS, runTraining } from "../engine/trainer/run.ts";
 import { writeResult } from "./report.ts";
@@ -53,7 +53,7 @@ function breakdown(r: StepRecord) {
 }
 
 /** The run's config from the flags, or a usage error (exit 2) that names the flag or path. */
-function configOrExit(args: string[]): { steps: number; preset: PresetName; config: TrainConfig } {
+function configOrExit(args: string[]): { steps: number; preset: TrainPreset; config: TrainConfig } {
   try {
     const options = { steps: { type: "string" }, preset: { type: "string" }, checkpoint: { type: "string" } } as const;
     const { values } = parseArgs({ args, strict: true, options });
