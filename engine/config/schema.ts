@@ -15,7 +15,9 @@ import { DEFAULT_STREAM } from "../rollout-workers/protocol.ts";
 /** Held-out deduction/abduction rows shipped with the engine (see engine/data/README.md). */
 export const DEFAULT_EVAL_FILE = resolve(import.meta.dir, "..", "data", "heldout-io.jsonl");
 
-export interface ModelConfig {
+/** The run's `model` section: which checkpoint it trains and how the policy is sized (the architecture itself is
+ * engine/model's ModelConfig, read from the checkpoint's config.json). */
+export interface RunModelConfig {
   /** A checkpoint directory (config.json, safetensors, tokenizer); null = make a random one into the run dir. */
   checkpoint: string | null;
   /** Architecture preset of the random checkpoint made when `checkpoint` is null. */
@@ -190,7 +192,7 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Proposals and solver answers of each (task, role) batch recorded per step in samples.jsonl; 0 = none. */
   samplesPerBatch: number;
-  model: ModelConfig;
+  model: RunModelConfig;
   data: DataConfig;
   buffers: BufferConfig;
   tasks: TaskConfig;
