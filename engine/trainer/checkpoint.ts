@@ -27,7 +27,9 @@ const LATEST = "latest";
 
 const stepDir = (step: number): string => `step-${String(step).padStart(6, "0")}`;
 
-export async function saveCheckpoint(runDir: string, state: TrainState, policy: PolicyLike): Promise<string> {
+/** Saves step `state.step` of a run (model, optimizer, state) and points `latest` at it; returns its directory.
+ * The model alone is written by engine/model's saveCheckpoint. */
+export async function saveRunCheckpoint(runDir: string, state: TrainState, policy: PolicyLike): Promise<string> {
   const root = join(runDir, "checkpoints");
   mkdirSync(root, { recursive: true });
   const name = stepDir(state.step);
