@@ -55,7 +55,7 @@ export interface ProposalOptions {
   fReplaceLocation: FReplaceLocation; // "not_first": the first def becomes f; "any_last": the last, unless f exists
 }
 
-export type Proposal = { ok: true; code: string; input: string; imports: string[] } | { ok: false; reason: string };
+export type ParsedProposal = { ok: true; code: string; input: string; imports: string[] } | { ok: false; reason: string };
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -75,7 +75,7 @@ export function renameToF(code: string, name: string): string {
 }
 
 /** Deduction/abduction proposer answer → code (renamed to f), input and imports (§1.5.4). */
-export function parseProposal(answer: string, opts: ProposalOptions): Proposal {
+export function parseProposal(answer: string, opts: ProposalOptions): ParsedProposal {
   const code = [...answer.matchAll(CODE_BLOCK)][0]?.[1];
   if (code === undefined) return { ok: false, reason: "no code block" };
   const input =
