@@ -11,7 +11,7 @@ import { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES, requestProblem } fro
 import { Guest } from "./guest.ts";
 import { compilePython } from "./module.ts";
 import { Pool } from "./pool.ts";
-import { STATUSES, type Request, type Result } from "./protocol.ts";
+import { STATUSES, type Request, type RestartReason, type Result } from "./protocol.ts";
 import { perform, type VerdictContext } from "./verdicts.ts";
 
 export * from "./protocol.ts";
@@ -180,7 +180,7 @@ export class Executor {
   }
 
   /** Why interpreter instances were replaced so far (reason -> count), e.g. { timeout: 2, recycled: 1 }. */
-  restartReasons(): Record<string, number> {
+  restartReasons(): Partial<Record<RestartReason, number>> {
     return this.pool.restartReasons();
   }
 
