@@ -1,5 +1,6 @@
-// A small dependency-free WebAssembly binary rewriter: pure functions over bytes, run once per process (about 100 ms
-// for python.wasm). It strips custom sections, caps the linear memory, and adds two kinds of instrumentation:
+// A small dependency-free WebAssembly binary rewriter: pure functions over bytes, run once per process for each
+// (memory cap, dirty tracking) that module.ts compiles (about 100 ms for python.wasm). It strips custom sections,
+// caps the linear memory, exports the shadow-stack pointer, and adds two kinds of instrumentation:
 //   fuel:  after every `loop` header, `fuel--; if (fuel == 0) { fuel = QUANTUM; call tick; drop }`, where `tick` is an
 //          existing () -> i32 import (so no function index shifts) — the host's deadline check runs inside any loop,
 //          including C-level ones (`sum(range(10**15))`, regex backtracking) that never return to Python;
