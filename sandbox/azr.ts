@@ -24,7 +24,7 @@ export const DEFAULT_BANNED_IMPORTS: readonly string[] = [...new Set(REFERENCE_B
 export const DEFAULT_MAX_REQUEST_BYTES = 2 << 20;
 
 /** Most pairs one judge_induction may carry (AZR sends 5; each pair is one guest request with its own deadline). */
-export const MAX_INDUCTION_PAIRS = 64;
+const MAX_INDUCTION_PAIRS = 64;
 
 const STRING_FIELDS: Record<Request["op"], readonly string[]> = {
   run: ["code", "input"],

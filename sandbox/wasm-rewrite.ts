@@ -110,7 +110,7 @@ export function parseSections(wasm: Uint8Array): Section[] {
   return sections;
 }
 
-export function assemble(sections: Section[]): Uint8Array {
+function assemble(sections: Section[]): Uint8Array {
   const parts: Uint8Array[] = [Uint8Array.from(MAGIC)];
   for (const s of sections) parts.push(Uint8Array.from([s.id, ...encodeU32(s.body.length)]), s.body);
   return concat(parts);
@@ -172,7 +172,7 @@ function skipLimits(b: Uint8Array, pos: number): number {
 }
 
 /** Function types as [params, results] valtype byte lists. */
-export function parseTypes(body: Uint8Array): Array<[number[], number[]]> {
+function parseTypes(body: Uint8Array): Array<[number[], number[]]> {
   const [count, p0] = readU32(body, 0);
   const out: Array<[number[], number[]]> = [];
   let pos = p0;
@@ -189,7 +189,7 @@ export function parseTypes(body: Uint8Array): Array<[number[], number[]]> {
 }
 
 /** The memory section with its (single) memory's maximum set to `maxPages`. */
-export function capMemory(body: Uint8Array, maxPages: number): Uint8Array {
+function capMemory(body: Uint8Array, maxPages: number): Uint8Array {
   const [count, p0] = readU32(body, 0);
   if (count !== 1) throw new Error(`wasm: expected one memory, found ${count}`);
   const flag = body[p0]!;

@@ -64,7 +64,7 @@ export function parseFlags(argv: readonly string[]): Flags | "help" {
 }
 
 /** `a.b=value` → { a: { b: value } }; the value is JSON when it parses, else a string. */
-export function setPatch(text: string): unknown {
+function setPatch(text: string): unknown {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UsageError(`--set ${text}: expected KEY=VALUE, e.g. --set rewards.extremeValue=0`);
   let value: unknown;

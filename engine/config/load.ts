@@ -15,7 +15,7 @@ export interface ConfigSources {
   flags?: Array<{ source: string; patch: unknown }>;
 }
 
-export function trainPreset(name: string | undefined): TrainPreset {
+function trainPreset(name: string | undefined): TrainPreset {
   const chosen = name ?? DEFAULT_TRAIN_PRESET;
   if (!(TRAIN_PRESET_NAMES as string[]).includes(chosen)) {
     throw new ConfigError(`unknown preset "${chosen}"; choose one of: ${TRAIN_PRESET_NAMES.join(", ")}`);
@@ -23,7 +23,7 @@ export function trainPreset(name: string | undefined): TrainPreset {
   return chosen as TrainPreset;
 }
 
-export function readConfigFile(path: string): unknown {
+function readConfigFile(path: string): unknown {
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
   try {
     return JSON.parse(readFileSync(path, "utf8"));
@@ -47,7 +47,7 @@ export function resolveConfig(sources: ConfigSources): { preset: TrainPreset; co
 }
 
 /** Every input path exists and has the right kind, before any work starts. */
-export function checkPaths(c: TrainConfig): void {
+function checkPaths(c: TrainConfig): void {
   const file = (key: string, path: string | null): void => {
     if (path !== null && !(existsSync(path) && statSync(path).isFile())) {
       throw new ConfigError(`${key}: file ${path} does not exist`);
