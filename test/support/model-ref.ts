@@ -59,8 +59,8 @@ export function modelRef(checkpoint: string, task: RefTask): RefResult {
 }
 
 /** A random checkpoint whose norms and biases are random too (ones and zeros would hide mistakes in their use). */
-export function writeRandomCheckpoint(dir: string, config: ModelConfig, tokenizer: Tokenizer, seed: number): TensorMap {
-  const tensors = randomTensors(config, seed, 0.1);
+export function writeRandomCheckpoint(dir: string, config: ModelConfig, tokenizer: Tokenizer, seed: number, std = 0.1): TensorMap {
+  const tensors = randomTensors(config, seed, std);
   const rng = Rng.seeded(seed + 1);
   for (const [name, t] of tensors) {
     if (name.endsWith("norm.weight")) for (let i = 0; i < t.data.length; i++) t.data[i] = 0.5 + rng.float();
