@@ -1,7 +1,10 @@
 // `bun run bench executor [--quick]`: executor throughput on the reference system's seed programs, side by side in
 // one run with native CPython (unsafe warm exec in fresh dicts; a subprocess per call) and the reference design
-// (one forked pebble worker, serial, docs/reference.md §3). Two workloads: `run` (f(input) for each seed program) and `azr-step`
-// (per program: validation, 8 graded deduction answers, 10 induction inputs). Also the cost of a timeout.
+// (one forked pebble worker, serial, docs/reference.md §3). Two workloads: `run` (f(input) for each seed program) and
+// `azr-step` (per program: validation, 8 graded deduction answers, 10 induction inputs validated). The reference row
+// does what the reference does (§2): one determinism-template call per validation, deduction judged in the trainer
+// process by `eval(gold) == eval(answer)` first (only a miss reaches the executor), identical answers judged once.
+// Then what each op costs inside the pool, and the cost of a timeout.
 import { availableParallelism, tmpdir } from "node:os";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -12,9 +15,13 @@ import { printTable, writeResult } from "./report.ts";
 
 const SEED = join(import.meta.dir, "../engine/data/azr-seed");
 
+/** One call of a baseline executor: a template whose last line is evaluated, or a deduction to judge (the reference
+ * tries `eval(gold) == eval(answer)` in its own process before it sends the executor template). */
+type Call = { exec: string } | { deduction: { code: string; gold: string; answer: string } };
+
 interface Job {
   requests: Request[]; // what our executor is asked
-  texts: string[]; // the same calls as the reference executor's templates (last line evaluated)
+  calls: Call[]; // the same work as the reference executor's templates (executor-baselines.py)
 }
 
 interface Measured {
@@ -29,14 +36,17 @@ interface Measured {
 const readJsonl = (file: string): Array<Record<string, unknown>> =>
   readFileSync(join(SEED, file), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
 
-const py = (s: string) => JSON.stringify(s); // a JSON string literal is a Python string literal
+/** The reference's CHECK_DETERMINISM template (docs/reference.md §2.1): f called twice in one execution. */
+const determinism = (code: string, input: string): Call => ({
+  exec: `${code}\nreturns = f(${input})\nif returns != f(${input}):\n    raise Exception('Non-deterministic code')\nrepr(returns)`,
+});
 
 function workloads(n: number): Record<string, Job[]> {
   const io = readJsonl("7b_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; input: string; output: string }>;
   const ind = readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; inputs: string[] }>;
   const run = io.map((p) => ({
     requests: [{ op: "run", code: p.snippet, input: p.input } as Request],
-    texts: [`${p.snippet}\nrepr(f(${p.input}))`],
+    calls: [{ exec: `${p.snippet}\nrepr(f(${p.input}))` }],
   }));
   const step = io.map((p, i) => {
     const answers = Array.from({ length: 8 }, (_, k) => (k % 2 ? p.output : "None"));
@@ -48,11 +58,10 @@ function workloads(n: number): Record<string, Job[]> {
         ...answers.map((a) => ({ op: "judge_deduction", code: p.snippet, input: p.input, gold: p.output, answer: a }) as Request),
         ...inputs.map((x) => ({ op: "run", code, input: x }) as Request),
       ],
-      texts: [
-        `${p.snippet}\nrepr(f(${p.input}))`,
-        `${p.snippet}\nrepr(f(${p.input}))`,
-        ...answers.map((a) => `${p.snippet}\neval(${py(p.output)}) == eval(${py(a)})`),
-        ...inputs.map((x) => `${code}\nrepr(f(${x}))`),
+      calls: [
+        determinism(p.snippet, p.input),
+        ...answers.map((answer) => ({ deduction: { code: p.snippet, gold: p.output, answer } })),
+        ...inputs.map((x) => determinism(code, x)),
       ],
     };
   });
@@ -91,16 +100,58 @@ function measureNative(name: string, python: string, mode: string, jobs: Record<
     const scratch = mkdtempSync(join(tmpdir(), "azr-bench-native-"));
     const proc = spawnSync([python, join(import.meta.dir, "executor-baselines.py")], {
       cwd: scratch,
-      stdin: Buffer.from(JSON.stringify({ mode, passes, jobs: list.map((j) => j.texts) })),
+      stdin: Buffer.from(JSON.stringify({ mode, passes, jobs: list.map((j) => j.calls) })),
       stdout: "pipe",
       stderr: "pipe",
     });
     rmSync(scratch, { recursive: true, force: true });
     if (proc.exitCode !== 0) throw new Error(`${name} baseline failed:\n${proc.stderr.toString()}`);
-    const r: { seconds: number[]; latency_ms: number[] } = JSON.parse(proc.stdout.toString());
+    const r: { seconds: number[]; latency_ms: number[]; executor_calls: number } = JSON.parse(proc.stdout.toString());
     const rate = median(r.seconds.slice(passes > 1 ? 1 : 0).map((s) => list.length / s));
-    out.push({ name, workload, perSecond: rate, calls: list[0].texts.length, p50: pct(r.latency_ms, 0.5), p99: pct(r.latency_ms, 0.99) });
+    out.push({ name, workload, perSecond: rate, calls: r.executor_calls / list.length, p50: pct(r.latency_ms, 0.5), p99: pct(r.latency_ms, 0.99) });
     process.stderr.write(`  ${name} ${workload}: ${rate.toFixed(0)} programs/s\n`);
+  }
+  return out;
+}
+
+/** One kind of request on every seed program. */
+interface Phase {
+  name: string;
+  requests: Request[];
+}
+
+function phaseWorkloads(n: number): Phase[] {
+  const io = readJsonl("7b_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; input: string; output: string }>;
+  const ind = readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; inputs: string[]; outputs: string[] }>;
+  const pairs = (p: (typeof ind)[number]) => p.inputs.slice(0, 5).map((x, k) => [x, p.outputs[k]] as [string, string]);
+  return [
+    { name: "run", requests: io.map((p) => ({ op: "run", code: p.snippet, input: p.input })) },
+    { name: "validate", requests: io.map((p) => ({ op: "validate", code: p.snippet, input: p.input })) },
+    { name: "judge_deduction (right)", requests: io.map((p) => ({ op: "judge_deduction", code: p.snippet, input: p.input, gold: p.output, answer: p.output })) },
+    { name: "judge_deduction (wrong)", requests: io.map((p) => ({ op: "judge_deduction", code: p.snippet, input: p.input, gold: p.output, answer: "None" })) },
+    { name: "judge_abduction", requests: io.map((p) => ({ op: "judge_abduction", code: p.snippet, gold: p.output, answer: p.input })) },
+    { name: "judge_induction (5 pairs)", requests: ind.map((p) => ({ op: "judge_induction", answer_code: p.snippet, pairs: pairs(p), imports: [] })) },
+  ];
+}
+
+interface PhaseCost {
+  name: string;
+  cold: number; // mean ms per request, first sight of each program (compiles included)
+  warm: number; // mean ms per request, compiled code cached
+}
+
+/** Each op alone on one pristine worker: the mean service time with the compile cache cold, then warm. */
+async function measurePhases(options: ExecutorOptions, n: number): Promise<PhaseCost[]> {
+  const out: PhaseCost[] = [];
+  for (const phase of phaseWorkloads(n)) {
+    await using ex = await Executor.create(options);
+    const pass = async () => {
+      const results = await Promise.all(phase.requests.map((r) => ex.submit(r)));
+      return results.reduce((a, r) => a + r.ms, 0) / results.length;
+    };
+    const cold = await pass();
+    const warm = Math.min(await pass(), await pass());
+    out.push({ name: phase.name, cold, warm });
   }
   return out;
 }
@@ -139,6 +190,12 @@ export async function main(args: string[]): Promise<void> {
     ...measureNative("native subprocess per call", native, "subprocess", jobs, 1, "run", 32),
     ...measureNative("reference: pebble, 1 worker", DEBIAN_PYTHON, "pebble", jobs, passes + 1),
   ];
+  const phaseOptions = { workers: 1, spares: 0 };
+  const costs = {
+    pristine: await measurePhases(phaseOptions, n),
+    notPristine: await measurePhases({ ...phaseOptions, pristine: false }, n),
+    fullRestore: await measurePhases({ ...phaseOptions, dirtyTracking: false }, n),
+  };
   const deadline = 1000;
   const cost = { spare: await timeoutCost(1, deadline), noSpare: await timeoutCost(0, deadline) };
 
@@ -146,16 +203,25 @@ export async function main(args: string[]): Promise<void> {
   const unsafe = (w: string) => rows.find((r) => r.workload === w && r.name.startsWith("native warm"))!.perSecond;
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
   printTable(
-    ["executor", "workload", "programs/s", "calls/s", "p50 ms", "p99 ms", "× reference", "× native warm"],
-    rows.map((r) => [r.name, r.workload, f(r.perSecond), f(r.perSecond * r.calls), r.p50.toFixed(2), r.p99.toFixed(2), `${(r.perSecond / ref(r.workload)).toFixed(2)}×`, `${(r.perSecond / unsafe(r.workload)).toFixed(2)}×`]),
+    ["executor", "workload", "programs/s", "calls/job", "calls/s", "p50 ms", "p99 ms", "× reference", "× native warm"],
+    rows.map((r) => [r.name, r.workload, f(r.perSecond), f(r.calls), f(r.perSecond * r.calls), r.p50.toFixed(2), r.p99.toFixed(2), `${(r.perSecond / ref(r.workload)).toFixed(2)}×`, `${(r.perSecond / unsafe(r.workload)).toFixed(2)}×`]),
   );
+  console.log("calls/job: requests for the pools; calls that reached the executor for the baselines (the reference's fast path and");
+  console.log("  its once-per-distinct-answer rule keep 7 of the 8 deduction answers out of its worker)");
   console.log("latency: pool = a program's service time inside the executor (all submitted at once); native = serial wall time");
-  console.log("each timed pass repeats the warm-up's programs, so the pools' compiled-code caches are warm (as when AZR re-runs a program)");
+  console.log("compile work: each timed pass repeats the warm-up's programs, so the pools' compiled-code caches are warm (as when");
+  console.log("  AZR re-runs a program); the baselines compile every call's template afresh, as the reference does");
+  console.log("");
+  console.log(`what each op costs, 1 worker, mean service ms per request over ${n} seed programs (cold = first sight, compile included):`);
+  printTable(
+    ["op", "pristine cold", "pristine warm", "not pristine warm", "full restore warm"],
+    costs.pristine.map((c, i) => [c.name, c.cold.toFixed(3), c.warm.toFixed(3), costs.notPristine[i].warm.toFixed(3), costs.fullRestore[i].warm.toFixed(3)]),
+  );
   console.log(`timeout cost (deadline ${deadline} ms → next result from that worker): ${cost.spare.toFixed(0)} ms with a spare, ${cost.noSpare.toFixed(0)} ms without (target ≤ 200 ms)`);
   const best = (w: string) => rows.find((r) => r.workload === w && r.name === `pool pristine, ${cores} workers`)!.perSecond;
   for (const w of Object.keys(jobs)) {
     console.log(`targets, ${w}: pristine all cores ${(best(w) / ref(w)).toFixed(2)}× reference (target ≥ 3×), ${(best(w) / unsafe(w)).toFixed(2)}× unsafe native warm exec (target ≥ 0.5×)`);
   }
-  const file = writeResult("executor", { date: new Date().toISOString(), cores, programs: n, quick, rows, timeoutCostMs: cost, deadlineMs: deadline });
+  const file = writeResult("executor", { date: new Date().toISOString(), cores, programs: n, quick, rows, opCostsMs: costs, timeoutCostMs: cost, deadlineMs: deadline });
   console.log(`wrote ${file}`);
 }

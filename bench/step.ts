@@ -1,8 +1,8 @@
 // `bun run bench step [--steps N] [--preset P] [--checkpoint DIR]`: where the time of a training step goes —
 // generation (propose, learnability, solve), executor (validation, learnability, grading), update — with the
-// executor's share of the step and its calls/s. Runs N steps of a fresh run (default: preset tiny and its random
-// model, 2 steps: the first also pays one-time pipeline compiles, the last is reported as the warm step) and writes
-// JSON into bench/results/ (tmp + rename).
+// executor's share of the step and its calls/s. Runs N steps of a fresh run (default: preset tiny, which starts from
+// the shipped warm-start checkpoint, 2 steps: the first also pays one-time pipeline compiles, the last is reported
+// as the warm step) and writes JSON into bench/results/ (tmp + rename).
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -58,7 +58,7 @@ function configOrExit(args: string[]): { steps: number; preset: PresetName; conf
     const { values } = parseArgs({ args, strict: true, options });
     const steps = values.steps === undefined ? 2 : Number(values.steps);
     if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps ${values.steps}: use a whole number ≥ 1`);
-    // A random tiny model never formats a proposal, so the executor idles; a trained --checkpoint shows its share.
+    // --checkpoint replaces the preset's model (a random one never formats a proposal, so the executor idles).
     const model = values.checkpoint === undefined ? {} : { model: { checkpoint: resolve(values.checkpoint) } };
     const patch = { steps, checkpointEvery: steps, eval: { every: 0 }, ...model };
     return { steps, ...resolveConfig({ preset: values.preset ?? "tiny", flags: [{ source: "bench", patch }] }) };
