@@ -12,7 +12,7 @@
 // so neither the forward nor the backward needs a gather: the matmul reads and writes column blocks in place.
 import { bindingLimit } from "./device.ts";
 import type { Dispatch } from "./kernel.ts";
-import { columns, matmul } from "./matmul.ts";
+import { columns, matmul, type MatmulVariant } from "./matmul.ts";
 import { elementCount, Tensor } from "./tensor.ts";
 
 export interface Shard {
@@ -119,13 +119,15 @@ export interface LinearArgs {
   /** f32 [n, out]. */
   readonly y: Tensor;
   readonly accumulate?: boolean;
+  /** The matmul variant (tests run both); the adapter's default otherwise. */
+  readonly variant?: MatmulVariant;
 }
 
 /** y (+)= x·wᵀ, one matmul per shard into its block of y's columns. */
-export function linear({ x, w, y, accumulate }: LinearArgs): Dispatch[] {
+export function linear({ x, w, y, accumulate, variant }: LinearArgs): Dispatch[] {
   checkWeight("linear", w, x.shape[x.shape.length - 1]);
-  if (w.shards.length === 1) return [matmul({ a: x, b: w.shards[0].tensor, c: y, transB: true, accumulate })];
-  return w.shards.map((s) => matmul({ a: x, b: s.tensor, c: columns(y, s.start, s.rows), transB: true, accumulate }));
+  if (w.shards.length === 1) return [matmul({ a: x, b: w.shards[0].tensor, c: y, transB: true, accumulate, variant })];
+  return w.shards.map((s) => matmul({ a: x, b: s.tensor, c: columns(y, s.start, s.rows), transB: true, accumulate, variant }));
 }
 
 export interface LinearGradInputArgs {
@@ -135,13 +137,14 @@ export interface LinearGradInputArgs {
   /** f32 [n, in]. */
   readonly dx: Tensor;
   readonly accumulate?: boolean;
+  readonly variant?: MatmulVariant;
 }
 
 /** dx (+)= dy·w: the first shard writes (or adds), the others add. */
-export function linearGradInput({ dy, w, dx, accumulate = false }: LinearGradInputArgs): Dispatch[] {
+export function linearGradInput({ dy, w, dx, accumulate = false, variant }: LinearGradInputArgs): Dispatch[] {
   checkWeight("linearGradInput", w, dx.shape[dx.shape.length - 1]);
-  if (w.shards.length === 1) return [matmul({ a: dy, b: w.shards[0].tensor, c: dx, accumulate })];
-  return w.shards.map((s, i) => matmul({ a: columns(dy, s.start, s.rows), b: s.tensor, c: dx, accumulate: accumulate || i > 0 }));
+  if (w.shards.length === 1) return [matmul({ a: dy, b: w.shards[0].tensor, c: dx, accumulate, variant })];
+  return w.shards.map((s, i) => matmul({ a: columns(dy, s.start, s.rows), b: s.tensor, c: dx, accumulate: accumulate || i > 0, variant }));
 }
 
 export interface LinearGradWeightArgs {
@@ -152,11 +155,12 @@ export interface LinearGradWeightArgs {
   /** [out, in], the weight's gradient (sharded as the weight). */
   readonly dw: RowShards;
   readonly accumulate?: boolean;
+  readonly variant?: MatmulVariant;
 }
 
 /** dw (+)= dyᵀ·x, shard by shard. */
-export function linearGradWeight({ dy, x, dw, accumulate }: LinearGradWeightArgs): Dispatch[] {
+export function linearGradWeight({ dy, x, dw, accumulate, variant }: LinearGradWeightArgs): Dispatch[] {
   checkWeight("linearGradWeight", dw, x.shape[x.shape.length - 1]);
-  if (dw.shards.length === 1) return [matmul({ a: dy, b: x, c: dw.shards[0].tensor, transA: true, accumulate })];
-  return dw.shards.map((s) => matmul({ a: columns(dy, s.start, s.rows), b: x, c: s.tensor, transA: true, accumulate }));
+  if (dw.shards.length === 1) return [matmul({ a: dy, b: x, c: dw.shards[0].tensor, transA: true, accumulate, variant })];
+  return dw.shards.map((s) => matmul({ a: columns(dy, s.start, s.rows), b: x, c: s.tensor, transA: true, accumulate, variant }));
 }
