@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCheckpoint, Policy, randomTensors, type Sequence, saveCheckpoint, type TensorMap } from "../engine/model/index.ts";
+import { loadCheckpoint, Policy, type Sequence, type TensorMap } from "../engine/model/index.ts";
 import { resolveShape } from "../engine/model/make.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
-import { modelRef, type RefSeq } from "./support/model-ref.ts";
+import { modelRef, randomIds as randomIdsBelow, type RefSeq, refSequences, writeRandomCheckpoint } from "./support/model-ref.ts";
 import { expectClose, type Tolerance } from "./support/close.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
@@ -25,38 +25,14 @@ const shapes = {
   llama: { architecture: "llama", hidden: 32, layers: 2, heads: 4, kvHeads: 1, headDim: 8, intermediate: 40, qkvBias: false, tiedEmbeddings: false },
 } as const;
 
-/** A random checkpoint whose norms and biases are random too (ones and zeros would hide mistakes in their use). */
 function writeCheckpoint(dir: string, shape: (typeof shapes)[keyof typeof shapes], seed: number): TensorMap {
-  const config = resolveShape({ ...shape, seed }, tokenizer);
-  const tensors = randomTensors(config, seed, 0.1);
-  const rng = Rng.seeded(seed + 1);
-  for (const [name, t] of tensors) {
-    if (name.endsWith("norm.weight")) for (let i = 0; i < t.data.length; i++) t.data[i] = 0.5 + rng.float();
-    if (name.endsWith(".bias")) for (let i = 0; i < t.data.length; i++) t.data[i] = rng.float() - 0.5;
-  }
-  saveCheckpoint(dir, { config, tensors, tokenizer });
-  return tensors;
+  return writeRandomCheckpoint(dir, resolveShape({ ...shape, seed }, tokenizer), tokenizer, seed);
 }
 
-function randomIds(rng: Rng, n: number): number[] {
-  return Array.from({ length: n }, () => Math.floor(rng.float() * tokenizer.vocabSize));
-}
+const randomIds = (rng: Rng, n: number) => randomIdsBelow(rng, n, tokenizer.vocabSize);
 
 /** Four sequences over 48 padded tokens with 149 scored rows: two chunks of the LM head, one a partial one. */
-function sequences(seed: number): RefSeq[] {
-  const rng = Rng.seeded(seed);
-  return [
-    [3, 40],
-    [8, 37],
-    [1, 44],
-    [20, 28],
-  ].map(([p, r]) => ({
-    prompt: randomIds(rng, p),
-    response: randomIds(rng, r),
-    c: Array.from({ length: r }, () => rng.float() - 0.5),
-    e: Array.from({ length: r }, () => 0.3 * (rng.float() - 0.5)),
-  }));
-}
+const sequences = (seed: number): RefSeq[] => refSequences(seed, tokenizer.vocabSize, [[3, 40], [8, 37], [1, 44], [20, 28]]);
 
 const asSeq = (s: RefSeq): Sequence => ({ promptIds: s.prompt, responseIds: s.response });
 const gradsOf = (seqs: RefSeq[]) => () => ({

@@ -4,6 +4,9 @@ import { spawnSync } from "bun";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ModelConfig, randomTensors, saveCheckpoint, type TensorMap } from "../../engine/model/index.ts";
+import { Rng } from "../../engine/rng.ts";
+import type { Tokenizer } from "../../engine/tokenizer/index.ts";
 import { TORCH_PYTHON } from "./torch.ts";
 
 export interface RefTensor {
@@ -53,4 +56,31 @@ export function modelRef(checkpoint: string, task: RefTask): RefResult {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A random checkpoint whose norms and biases are random too (ones and zeros would hide mistakes in their use). */
+export function writeRandomCheckpoint(dir: string, config: ModelConfig, tokenizer: Tokenizer, seed: number, std = 0.1): TensorMap {
+  const tensors = randomTensors(config, seed, std);
+  const rng = Rng.seeded(seed + 1);
+  for (const [name, t] of tensors) {
+    if (name.endsWith("norm.weight")) for (let i = 0; i < t.data.length; i++) t.data[i] = 0.5 + rng.float();
+    if (name.endsWith(".bias")) for (let i = 0; i < t.data.length; i++) t.data[i] = rng.float() - 0.5;
+  }
+  saveCheckpoint(dir, { config, tensors, tokenizer });
+  return tensors;
+}
+
+export function randomIds(rng: Rng, n: number, vocab: number): number[] {
+  return Array.from({ length: n }, () => Math.floor(rng.float() * vocab));
+}
+
+/** Sequences of [prompt, response] lengths with random ids below `vocab` and random loss weights per response token. */
+export function refSequences(seed: number, vocab: number, lengths: readonly (readonly [number, number])[]): RefSeq[] {
+  const rng = Rng.seeded(seed);
+  return lengths.map(([p, r]) => ({
+    prompt: randomIds(rng, p, vocab),
+    response: randomIds(rng, r, vocab),
+    c: Array.from({ length: r }, () => rng.float() - 0.5),
+    e: Array.from({ length: r }, () => 0.3 * (rng.float() - 0.5)),
+  }));
 }
