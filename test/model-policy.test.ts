@@ -10,8 +10,8 @@ import { loadCheckpoint, Policy, type Sequence, type TensorMap } from "../engine
 import { resolveShape } from "../engine/model/make.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
-import { modelRef, randomIds as randomIdsBelow, type RefSeq, refSequences, writeRandomCheckpoint } from "./support/model-ref.ts";
-import { expectClose, type Tolerance } from "./support/close.ts";
+import { modelRef, POLICY_TOL as TOL, gradTol, randomIds as randomIdsBelow, type RefSeq, refSequences, reorderedTol, resumedTol, writeRandomCheckpoint } from "./support/model-ref.ts";
+import { expectClose } from "./support/close.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
@@ -41,21 +41,6 @@ const gradsOf = (seqs: RefSeq[]) => () => ({
 });
 const concat = (arrays: Float32Array[]) => Float32Array.from(arrays.flatMap((a) => Array.from(a)));
 
-// Per-element tolerances of fp32 against float64 (weights ~0.1, hidden 32, two layers, a 151k vocabulary), a few
-// times what rounding leaves. Logits (|x| ≤ ~3.5) and log-probs (≤ ~13) are short sums of products: ~1e-6 relative
-// seen. An entropy sums 151k fp32 terms (~2e-5 relative seen). A gradient element sums ~150 rows of products
-// through two layers, so its rounding scales with the tensor's largest terms, not its own size: the absolute slack
-// is a fraction of the tensor's peak (up to 2e-5 of it seen, in model.norm.weight). Accumulating in micro-batches
-// only reorders fp32 sums (up to 6e-7 of the peak seen), and a resumed optimizer repeats the same fp32 updates.
-const TOL: Record<"logits" | "logp" | "entropy", Tolerance> = {
-  logits: { abs: 5e-6, rel: 2e-6 },
-  logp: { abs: 5e-6, rel: 5e-6 },
-  entropy: { abs: 1e-4, rel: 4e-5 },
-};
-const peak = (values: ArrayLike<number>) => Array.from(values).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const gradTol = (want: ArrayLike<number>): Tolerance => ({ abs: 5e-5 * peak(want), rel: 1e-4 });
-const reorderedTol = (want: ArrayLike<number>): Tolerance => ({ abs: 2e-6 * peak(want), rel: 1e-5 });
-const resumedTol = (want: ArrayLike<number>): Tolerance => ({ abs: 1e-7 * peak(want), rel: 1e-6 });
 
 for (const [arch, shape] of Object.entries(shapes)) {
   describe(`${arch} policy vs torch float64`, () => {

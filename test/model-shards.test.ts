@@ -15,7 +15,7 @@ import { adamwReference, capBindingLimit, getGpu, gradNormReference } from "../k
 import { loadCheckpoint, type ModelConfig, Policy, resolveShape, type Sequence, type TensorMap } from "../engine/model/index.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
-import { modelRef, randomIds, type RefSeq, refSequences, writeRandomCheckpoint } from "./support/model-ref.ts";
+import { gradTol, modelRef, POLICY_TOL as TOL, randomIds, type RefSeq, refSequences, writeRandomCheckpoint } from "./support/model-ref.ts";
 import { expectClose, type Tolerance } from "./support/close.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
@@ -37,15 +37,6 @@ const root = mkdtempSync(join(tmpdir(), "model-shards-"));
 beforeAll(() => getGpu());
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-// The tolerances of model-policy.test.ts (the same kernels and sums; shards change where a sum is cut, not its order
-// within a shard): gradients' error scales with a tensor's largest values, not each element's.
-const TOL: Record<"logits" | "logp" | "entropy", Tolerance> = {
-  logits: { abs: 5e-6, rel: 2e-6 },
-  logp: { abs: 5e-6, rel: 5e-6 },
-  entropy: { abs: 1e-4, rel: 4e-5 },
-};
-const peak = (values: ArrayLike<number>) => Array.from(values).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const gradTol = (want: ArrayLike<number>): Tolerance => ({ abs: 5e-5 * peak(want), rel: 1e-4 });
 /** AdamW from the same f32 gradients (kernels-adamw.test.ts): f32 rounding of the update only. */
 const STEPPED: Tolerance = { abs: 1e-5, rel: 1e-5 };
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type ModelConfig, randomTensors, saveCheckpoint, type TensorMap } from "../../engine/model/index.ts";
 import { Rng } from "../../engine/rng.ts";
 import type { Tokenizer } from "../../engine/tokenizer/index.ts";
+import type { Tolerance } from "./close.ts";
 import { TORCH_PYTHON } from "./torch.ts";
 
 export interface RefTensor {
@@ -84,3 +85,20 @@ export function refSequences(seed: number, vocab: number, lengths: readonly (rea
     e: Array.from({ length: r }, () => 0.3 * (rng.float() - 0.5)),
   }));
 }
+
+// Per-element tolerances of the policy (fp32) against this float64 reference (model-policy: weights ~0.1, hidden 32,
+// two layers, a 151k vocabulary; model-shards: the same kernels with sums cut at shard edges), a few
+// times what rounding leaves. Logits (|x| ≤ ~3.5) and log-probs (≤ ~13) are short sums of products: ~1e-6 relative
+// seen. An entropy sums 151k fp32 terms (~2e-5 relative seen). A gradient element sums ~150 rows of products
+// through two layers, so its rounding scales with the tensor's largest terms, not its own size: the absolute slack
+// is a fraction of the tensor's peak (up to 2e-5 of it seen, in model.norm.weight). Accumulating in micro-batches
+// only reorders fp32 sums (up to 6e-7 of the peak seen), and a resumed optimizer repeats the same fp32 updates.
+export const POLICY_TOL: Record<"logits" | "logp" | "entropy", Tolerance> = {
+  logits: { abs: 5e-6, rel: 2e-6 },
+  logp: { abs: 5e-6, rel: 5e-6 },
+  entropy: { abs: 1e-4, rel: 4e-5 },
+};
+const peak = (values: ArrayLike<number>) => Array.from(values).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+export const gradTol = (want: ArrayLike<number>): Tolerance => ({ abs: 5e-5 * peak(want), rel: 1e-4 });
+export const reorderedTol = (want: ArrayLike<number>): Tolerance => ({ abs: 2e-6 * peak(want), rel: 1e-5 });
+export const resumedTol = (want: ArrayLike<number>): Tolerance => ({ abs: 1e-7 * peak(want), rel: 1e-6 });
