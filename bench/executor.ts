@@ -140,14 +140,16 @@ interface PhaseCost {
   warm: number; // mean ms per request, compiled code cached
 }
 
-/** Each op alone on one pristine worker: the mean service time with the compile cache cold, then warm. */
+/** Each op alone on one worker, one request at a time: the mean cost with the compile cache cold, then warm. */
 async function measurePhases(options: ExecutorOptions, n: number): Promise<PhaseCost[]> {
   const out: PhaseCost[] = [];
   for (const phase of phaseWorkloads(n)) {
     await using ex = await Executor.create(options);
+    // One request at a time, so a result's `ms` is that request's own cost (nothing queued beside it).
     const pass = async () => {
-      const results = await Promise.all(phase.requests.map((r) => ex.submit(r)));
-      return results.reduce((a, r) => a + r.ms, 0) / results.length;
+      let total = 0;
+      for (const r of phase.requests) total += (await ex.submit(r)).ms;
+      return total / phase.requests.length;
     };
     const cold = await pass();
     const warm = Math.min(await pass(), await pass());

@@ -4,6 +4,8 @@
 //   gpu.device                       // GPUDevice with the adapter's full limits (not WebGPU's low defaults)
 //   gpu.isSoftware                   // true on lavapipe/llvmpipe (picks the matmul variant, among others)
 //   requireGpu()                     // the same context, synchronously, once getGpu() has resolved
+//   bindingLimit()                   // the most bytes one tensor (one binding) may hold; larger ones shard
+//   capBindingLimit(64 << 10)        // lower it (tests force sharding on a tiny model; AZR_MAX_BINDING does the same)
 //
 // Lifetime: process. The GPU object from `create()` is pinned in this module: if it were collected, Dawn's event
 // pump would crash the process (SIGSEGV in InstanceBase::ProcessEvents). Never destroy the device; CLI entry points
@@ -45,6 +47,28 @@ export function getGpu(): Promise<Gpu> {
 export function requireGpu(): Gpu {
   if (!opened) throw new Error("kernels: no GPU context yet: call `await getGpu()` once before creating tensors or dispatches");
   return opened;
+}
+
+// The cap below the adapter's limits: AZR_MAX_BINDING, or capBindingLimit().
+let bindingCap = flags.maxBinding ?? Infinity;
+
+/**
+ * The most bytes one storage buffer may hold and be bound: the adapter's maxStorageBufferBindingSize and
+ * maxBufferSize, under the cap. Tensors allocate within it; what is larger is split into shards (shards.ts).
+ */
+export function bindingLimit(): number {
+  const { limits } = requireGpu();
+  return Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize, bindingCap);
+}
+
+/**
+ * Caps bindingLimit() at `bytes` for tensors and dispatches built from now on (undefined: back to AZR_MAX_BINDING or
+ * none). Tests use it to run the sharded paths of a tiny model; a model built under one cap must not be used under
+ * another.
+ */
+export function capBindingLimit(bytes: number | undefined): void {
+  if (bytes !== undefined && !(Number.isSafeInteger(bytes) && bytes >= 16)) throw new Error(`capBindingLimit: ${bytes} is not a whole number of bytes >= 16`);
+  bindingCap = bytes ?? flags.maxBinding ?? Infinity;
 }
 
 async function open(): Promise<Gpu> {

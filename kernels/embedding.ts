@@ -2,6 +2,7 @@
 //
 //   embedding({ ids, table, out })                       // out[t, :] = table[ids[t], :]   (ids u32 [T], table [V, D])
 //   embeddingBackward({ ids, dOut, dTable })             // dTable[v, :] = Σ_{t : ids[t] = v} dOut[t, :]
+//   embeddingShards / embeddingBackward with a RowShards table: one dispatch per shard, each handling the ids in its rows
 //
 // An id outside [0, V) gives a NaN row in the forward (a bad id cannot pass unnoticed) and no gradient.
 // The gradient avoids float atomics and stays bitwise reproducible: (1) each position t finds its rank in the
@@ -11,13 +12,15 @@
 // tied output head's gradient written first by a matmul).
 import { expectRank, expectTensor, groupsFor } from "./checks.ts";
 import { Dispatch, linearGrid, type Kernel } from "./kernel.ts";
+import { RowShards } from "./shards.ts";
 import { Tensor } from "./tensor.ts";
 
 const WG = 64;
 
 const forwardKernel: Kernel = {
   name: "embedding_forward",
-  params: { T: "u32", V: "u32", D: "u32" },
+  // This table holds rows [start, start + V) of a vocabulary of `total`; the shard at start 0 also writes the NaN rows.
+  params: { T: "u32", V: "u32", D: "u32", start: "u32", total: "u32" },
   buffers: { ids: "u32", table: "f32", out: "f32 write" },
   code: `
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -25,8 +28,12 @@ const forwardKernel: Kernel = {
   let t = gid.y;
   if (d >= P.D || t >= P.T) { return; }
   let id = ids[t];
+  let local = id - P.start;
+  let mine = id >= P.start && local < P.V;
+  let bad = id >= P.total && P.start == 0u;
+  if (!mine && !bad) { return; }
   let nan = bitcast<f32>(0x7fc00000u | (id & 0u));
-  out[t * P.D + d] = select(nan, table[min(id, P.V - 1u) * P.D + d], id < P.V);
+  out[t * P.D + d] = select(nan, table[min(local, P.V - 1u) * P.D + d], mine);
 }`,
 };
 
@@ -51,12 +58,14 @@ const sortKernel: Kernel = {
 
 const gatherKernel: Kernel = {
   name: "embedding_backward",
-  params: { T: "u32", V: "u32", D: "u32", acc: "u32" },
+  // dTable holds rows [start, start + V) of the vocabulary.
+  params: { T: "u32", V: "u32", D: "u32", acc: "u32", start: "u32" },
   buffers: { sortedIds: "u32", sortedPos: "u32", dOut: "f32", dTable: "f32 write" },
   code: `
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let v = gid.x + gid.y * nw.x * ${WG}u;
-  if (v >= P.V) { return; }
+  let local = gid.x + gid.y * nw.x * ${WG}u;
+  if (local >= P.V) { return; }
+  let v = P.start + local;
   // This row's run of ranks: [lo, hi).
   var lo = 0u;
   var hi = P.T;
@@ -69,7 +78,7 @@ const gatherKernel: Kernel = {
   for (var d = 0u; d < P.D; d++) {
     var s = 0.0;
     for (var r = lo; r < hi; r++) { s += dOut[sortedPos[r] * P.D + d]; }
-    let o = v * P.D + d;
+    let o = local * P.D + d;
     dTable[o] = select(s, dTable[o] + s, P.acc != 0u);
   }
 }`,
@@ -85,40 +94,63 @@ export interface EmbeddingArgs {
 }
 
 export function embedding({ ids, table, out }: EmbeddingArgs): Dispatch {
+  const [V] = expectRank("embedding", "table", table, 2, "[V, D]");
+  return lookup(ids, table, 0, V, out);
+}
+
+export interface EmbeddingShardsArgs {
+  readonly ids: Tensor;
+  /** [V, D] in row shards. */
+  readonly table: RowShards;
+  readonly out: Tensor;
+}
+
+/** The lookup over a table split into row shards: each shard's dispatch writes the positions whose id it holds. */
+export function embeddingShards({ ids, table, out }: EmbeddingShardsArgs): Dispatch[] {
+  return table.shards.map((s) => lookup(ids, s.tensor, s.start, table.shape[0], out));
+}
+
+/** The lookup of the ids that fall in `table`, rows [start, start + V) of a vocabulary of `total`. */
+function lookup(ids: Tensor, table: Tensor, start: number, total: number, out: Tensor): Dispatch {
   const [T] = expectRank("embedding", "ids", ids, 1, "[T]");
   const [V, D] = expectRank("embedding", "table", table, 2, "[V, D]");
   expectTensor("embedding", "ids", ids, [T], "u32");
   expectTensor("embedding", "table", table, [V, D]);
   expectTensor("embedding", "out", out, [T, D]);
-  return new Dispatch(forwardKernel, { ids, table, out }, { T, V, D }, [groupsFor(D, WG), T]);
+  return new Dispatch(forwardKernel, { ids, table, out }, { T, V, D, start, total }, [groupsFor(D, WG), T]);
 }
 
 export interface EmbeddingBackwardArgs {
   readonly ids: Tensor;
   /** f32 [T, D]: gradient of the lookup's output. */
   readonly dOut: Tensor;
-  /** f32 [V, D]. */
-  readonly dTable: Tensor;
+  /** f32 [V, D], whole or in row shards. */
+  readonly dTable: Tensor | RowShards;
   /** dTable += … instead of dTable = …. */
   readonly accumulate?: boolean;
 }
 
-/** Two dispatches (sort positions by id, then per-row sums); owns two u32 [T] scratch tensors. */
+/** Sort positions by id, then per-row sums (one dispatch per shard); owns two u32 [T] scratch tensors. */
 export function embeddingBackward({ ids, dOut, dTable, accumulate = false }: EmbeddingBackwardArgs): Dispatch[] {
+  if (!(dTable instanceof RowShards)) expectRank("embeddingBackward", "dTable", dTable, 2, "[V, D]");
+  const table = dTable instanceof RowShards ? dTable : RowShards.of(dTable);
   const [T] = expectRank("embeddingBackward", "ids", ids, 1, "[T]");
-  const [V, D] = expectRank("embeddingBackward", "dTable", dTable, 2, "[V, D]");
   expectTensor("embeddingBackward", "ids", ids, [T], "u32");
+  if (table.shape.length !== 2) throw new Error(`embeddingBackward: dTable must be [V, D], got ${table.describe()}`);
+  const D = table.shape[1];
   expectTensor("embeddingBackward", "dOut", dOut, [T, D]);
-  expectTensor("embeddingBackward", "dTable", dTable, [V, D]);
   const sortedIds = Tensor.zeros([T], "u32", "embedding sorted ids");
   const sortedPos = Tensor.zeros([T], "u32", "embedding sorted positions");
   return [
     new Dispatch(sortKernel, { ids, sortedIds, sortedPos }, { T }, [groupsFor(T, WG)]),
-    new Dispatch(
-      gatherKernel,
-      { sortedIds, sortedPos, dOut, dTable },
-      { T, V, D, acc: accumulate ? 1 : 0 },
-      linearGrid(V, WG),
+    ...table.shards.map(
+      (s) =>
+        new Dispatch(
+          gatherKernel,
+          { sortedIds, sortedPos, dOut, dTable: s.tensor },
+          { T, V: s.rows, D, acc: accumulate ? 1 : 0, start: s.start },
+          linearGrid(s.rows, WG),
+        ),
     ),
   ];
 }

@@ -6,6 +6,10 @@
 // | AZR_MATMUL     | auto, rbv8x8, tiled           | auto    | matmul variant; `auto` picks by adapter (see matmul.ts) |
 // | AZR_DAWN_FLAGS | comma-separated create() args | (none)  | passed to dawn.node's `create()`, e.g. `backend=vulkan` |
 // | AZR_GPU_QUIET  | 1                             | (unset) | do not print the adapter line to stderr                 |
+// | AZR_MAX_BINDING| bytes                         | (unset) | caps the bytes one binding may hold below the adapter's |
+//                                                              limits, so that tensors shard as on a smaller adapter
+// | AZR_DEVICE_MEMORY | bytes                      | (unset) | the device's memory for the memory plan (WebGPU does    |
+//                                                              not report it; software adapters use the host's RAM)
 
 export type AdapterChoice = "auto" | "software";
 export type MatmulVariantFlag = "auto" | "rbv8x8" | "tiled";
@@ -19,9 +23,19 @@ function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: 
   return raw as T;
 }
 
+function positiveInteger(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 16) throw new Error(`${name}=${raw} is not a whole number of bytes >= 16`);
+  return n;
+}
+
 export const flags = {
   adapter: oneOf<AdapterChoice>("AZR_ADAPTER", ["auto", "software"], "auto"),
   matmul: oneOf<MatmulVariantFlag>("AZR_MATMUL", ["auto", "rbv8x8", "tiled"], "auto"),
   dawnFlags: (process.env.AZR_DAWN_FLAGS ?? "").split(",").filter((s) => s !== ""),
   quiet: process.env.AZR_GPU_QUIET === "1",
+  maxBinding: positiveInteger("AZR_MAX_BINDING"),
+  deviceMemory: positiveInteger("AZR_DEVICE_MEMORY"),
 } as const;

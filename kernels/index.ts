@@ -10,7 +10,7 @@
 // are checked when the dispatch is built, which is done once; `accumulate: true` adds into an output instead of
 // overwriting it (gradients arriving from several consumers); each op file also exports a plain TS reference
 // (`…Reference`) in float64. Knobs: see flags.ts.
-export { getGpu, requireGpu, type Gpu } from "./device.ts";
+export { bindingLimit, capBindingLimit, getGpu, requireGpu, type Gpu } from "./device.ts";
 export { flags } from "./flags.ts";
 export { Tensor, elementCount, type DType, type HostArray } from "./tensor.ts";
 export {
@@ -37,3 +37,4 @@ export * from "./loss.ts";
 export * from "./entropy.ts";
 export * from "./sample.ts";
 export * from "./kvcache.ts";
+export * from "./shards.ts";

@@ -17,7 +17,7 @@
 // one per training step, encode every dispatch, submit once. Storage writes are ordered between dispatches of one
 // pass, so no barriers are needed. A Dispatch holds one set of uniform values: encoding it twice in a step with
 // different values is not possible (build two Dispatches).
-import { requireGpu } from "./device.ts";
+import { bindingLimit, requireGpu } from "./device.ts";
 import type { DType, Tensor } from "./tensor.ts";
 
 export type ParamType = "u32" | "i32" | "f32";
@@ -142,8 +142,8 @@ export class Dispatch {
       if (!t) throw new Error(`${kernel.name}: no tensor bound to '${name}'`);
       const { dtype } = parseDecl(decl);
       if (t.dtype !== dtype) throw new Error(`${kernel.name}: '${name}' must be ${dtype}, got ${t.describe()}`);
-      if (t.buffer.size > limits.maxStorageBufferBindingSize) {
-        throw new Error(`${kernel.name}: '${name}' ${t.describe()} is ${t.buffer.size} bytes, over this adapter's binding limit ${limits.maxStorageBufferBindingSize}`);
+      if (t.buffer.size > bindingLimit()) {
+        throw new Error(`${kernel.name}: '${name}' ${t.describe()} is ${t.buffer.size} bytes, over this adapter's binding limit ${bindingLimit()}`);
       }
       entries.push({ binding: i + 1, resource: { buffer: t.buffer } });
     });

@@ -6,6 +6,9 @@
 //   matmulBackward({ a, b, dc, da, db, transA, transB })          // both gradients of any of the above
 //
 // Batched: 3-D operands [batch, ...] (same batch everywhere) run as one dispatch with the batch on the z grid.
+// Column blocks: any 2-D operand may be `columns(t, from, count)`, a window of a wider row-major matrix read or
+// written in place (row stride and offset travel as uniforms). A weight split into row shards (shards.ts) computes
+// or consumes its block of the output's columns this way, so no [rows, vocab] tensor is ever copied.
 // Shapes travel in a uniform, so one pipeline serves every shape of a variant.
 //
 // Variants (one switch, `variant`, default by adapter or AZR_MATMUL):
@@ -49,21 +52,56 @@ export function defaultMatmulVariant(): MatmulVariant {
   return requireGpu().isSoftware ? "rbv8x8" : "tiled";
 }
 
+/** Columns [from, from + count) of a 2-D row-major tensor, used in place as a [rows, count] operand. */
+export interface Columns {
+  readonly tensor: Tensor;
+  readonly from: number;
+  readonly count: number;
+}
+
+export type MatmulOperand = Tensor | Columns;
+
+export function columns(tensor: Tensor, from: number, count: number): Columns {
+  const width = tensor.shape[1];
+  if (tensor.shape.length !== 2 || !Number.isInteger(from) || !Number.isInteger(count) || from < 0 || count < 1 || from + count > width) {
+    throw new Error(`columns ${from}..${from + count} of ${tensor.describe()}: a 2-D tensor and a non-empty range inside its columns`);
+  }
+  return { tensor, from, count };
+}
+
+/** An operand as the kernels see it: its buffer, its logical shape, its row stride and its first element. */
+interface Strided {
+  readonly tensor: Tensor;
+  readonly shape: readonly number[];
+  readonly ld: number;
+  readonly offset: number;
+}
+
+function strided(x: MatmulOperand): Strided {
+  if (!("from" in x)) return { tensor: x, shape: x.shape, ld: x.shape[x.shape.length - 1], offset: 0 };
+  return { tensor: x.tensor, shape: [x.tensor.shape[0], x.count], ld: x.tensor.shape[1], offset: x.from };
+}
+
+function describeOperand(x: MatmulOperand): string {
+  return "from" in x ? `${x.tensor.describe()}[:, ${x.from}:${x.from + x.count}]` : x.describe();
+}
+
 export interface MatmulArgs extends MatmulFlags {
-  readonly a: Tensor;
-  readonly b: Tensor;
-  readonly c: Tensor;
+  readonly a: MatmulOperand;
+  readonly b: MatmulOperand;
+  readonly c: MatmulOperand;
 }
 
 /** Checks the three shapes against each other and returns the problem size. */
-export function matmulShape({ a, b, c, ...opts }: MatmulArgs): MatmulShape {
+export function matmulShape({ a: a0, b: b0, c: c0, ...opts }: MatmulArgs): MatmulShape {
   const fail = (why: string): never => {
     throw new Error(
-      `matmul${opts.transA ? " transA" : ""}${opts.transB ? " transB" : ""}: ${why} (A ${a.describe()}, B ${b.describe()}, C ${c.describe()})`,
+      `matmul${opts.transA ? " transA" : ""}${opts.transB ? " transB" : ""}: ${why} (A ${describeOperand(a0)}, B ${describeOperand(b0)}, C ${describeOperand(c0)})`,
     );
   };
+  const [a, b, c] = [a0, b0, c0].map(strided);
   for (const t of [a, b, c]) {
-    if (t.dtype !== "f32") fail("operands must be f32");
+    if (t.tensor.dtype !== "f32") fail("operands must be f32");
     if (t.shape.length !== 2 && t.shape.length !== 3) fail("operands must be 2-D or 3-D (batched)");
   }
   const rank = c.shape.length;
@@ -84,20 +122,19 @@ export function matmulShape({ a, b, c, ...opts }: MatmulArgs): MatmulShape {
 
 /** Builds the dispatch for C = op(A)·op(B) (+C). */
 export function matmul(args: MatmulArgs): Dispatch {
-  const { a, b, c, transA = false, transB = false, accumulate = false, variant = defaultMatmulVariant() } = args;
+  const { transA = false, transB = false, accumulate = false, variant = defaultMatmulVariant() } = args;
   const { M, N, K, batch } = matmulShape(args);
-  const params = { M, N, K, acc: accumulate ? 1 : 0 };
+  const [a, b, c] = [args.a, args.b, args.c].map(strided);
+  const params = { M, N, K, acc: accumulate ? 1 : 0, lda: a.ld, ldb: b.ld, ldc: c.ld, oa: a.offset, ob: b.offset, oc: c.offset };
+  const buffers = { A: a.tensor, B: b.tensor, C: c.tensor };
   if (variant === "tiled") {
-    return new Dispatch(tiledKernel(transA, transB), { A: a, B: b, C: c }, params, [
-      Math.ceil(N / TILE),
-      Math.ceil(M / TILE),
-      batch,
-    ]);
+    return new Dispatch(tiledKernel(transA, transB), buffers, params, [Math.ceil(N / TILE), Math.ceil(M / TILE), batch]);
   }
-  // vec4 access needs the operand's stored rows to be a multiple of 4 elements.
-  const vec4 = { a: (transA ? M : K) % 4 === 0, b: (transB ? K : N) % 4 === 0, c: N % 4 === 0 };
+  // vec4 access needs the operand's stored rows and its first element on 4-element boundaries.
+  const aligned = (t: Strided) => t.ld % 4 === 0 && t.offset % 4 === 0;
+  const vec4 = { a: aligned(a), b: aligned(b), c: aligned(c) && N % 4 === 0 };
   const rb = registerBlockFor(M, transA);
-  return new Dispatch(registerKernel(transA, transB, vec4, rb), { A: a, B: b, C: c }, params, [
+  return new Dispatch(registerKernel(transA, transB, vec4, rb), buffers, params, [
     Math.ceil(N / (32 * rb.groups)),
     Math.ceil(M / (rb.wy * rb.rows)),
     batch,
@@ -105,11 +142,11 @@ export function matmul(args: MatmulArgs): Dispatch {
 }
 
 export interface MatmulBackwardArgs extends MatmulFlags {
-  readonly a: Tensor;
-  readonly b: Tensor;
-  readonly dc: Tensor;
-  readonly da?: Tensor;
-  readonly db?: Tensor;
+  readonly a: MatmulOperand;
+  readonly b: MatmulOperand;
+  readonly dc: MatmulOperand;
+  readonly da?: MatmulOperand;
+  readonly db?: MatmulOperand;
 }
 
 /**
@@ -139,7 +176,8 @@ export function matmulBackward({ a, b, dc, da, db, ...opts }: MatmulBackwardArgs
   return out;
 }
 
-const PARAMS = { M: "u32", N: "u32", K: "u32", acc: "u32" } as const;
+// Row strides (ld) and first elements (o) of A, B and C: their natural values unless an operand is a column block.
+const PARAMS = { M: "u32", N: "u32", K: "u32", acc: "u32", lda: "u32", ldb: "u32", ldc: "u32", oa: "u32", ob: "u32", oc: "u32" } as const;
 
 // ---- rbv8x8: register blocked, no workgroup memory -------------------------------------------------------------
 
@@ -183,8 +221,8 @@ function registerKernel(transA: boolean, transB: boolean, vec4: Vec4Operands, rb
   const ld1 = (m: string, i: string) => (isVec4(m) ? `${m}[(${i}) >> 2u][(${i}) & 3u]` : `${m}[${i}]`);
   const ld4 = (m: string, i: string) =>
     isVec4(m) ? `${m}[(${i}) >> 2u]` : `vec4f(${Q4.map((q) => `${m}[(${i}) + ${q}u]`).join(", ")})`;
-  const idxA = (r: string, k: string) => (transA ? `aB + (${k}) * P.M + ${r}` : `aB + (${r}) * P.K + ${k}`);
-  const idxB = (k: string, n: string) => (transB ? `bB + (${n}) * P.K + ${k}` : `bB + (${k}) * P.N + ${n}`);
+  const idxA = (r: string, k: string) => (transA ? `aB + (${k}) * P.lda + ${r}` : `aB + (${r}) * P.lda + ${k}`);
+  const idxB = (k: string, n: string) => (transB ? `bB + (${n}) * P.ldb + ${k}` : `bB + (${k}) * P.ldb + ${n}`);
   const col = (j: number, i = 0) => `(c0 + ${8 * j}u) * 4u${i ? ` + ${i}u` : ""}`;
 
   // One k-block of 4: the scalar A value for (row r, k+q) and the vec4 of B for (k+q, column group j).
@@ -219,7 +257,7 @@ function registerKernel(transA: boolean, transB: boolean, vec4: Vec4Operands, rb
   // Stores: rows past M and columns past N are skipped (their sums read clamped or neighbouring memory).
   const stores: string[] = [];
   for (const r of ROWS) {
-    const rows = [`if (r0 + ${r}u < P.M) {`, `  let row = cB + (r0 + ${r}u) * P.N;`];
+    const rows = [`if (r0 + ${r}u < P.M) {`, `  let row = cB + (r0 + ${r}u) * P.ldc;`];
     for (const j of GROUPS) {
       if (vec4.c) {
         rows.push(`  if (${col(j)} < P.N) { let o = (row + ${col(j)}) >> 2u; var v = s${r}_${j}; if (P.acc != 0u) { v += C[o]; } C[o] = v; }`);
@@ -240,9 +278,9 @@ function registerKernel(transA: boolean, transB: boolean, vec4: Vec4Operands, rb
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let r0 = (wid.y * ${rb.wy}u + lid.y) * ${rb.rows}u;
   let c0 = wid.x * ${8 * rb.groups}u + lid.x;   // column groups (of 4) of this invocation: c0, c0 + 8, ...
-  let aB = wid.z * P.M * P.K;
-  let bB = wid.z * P.K * P.N;
-  let cB = wid.z * P.M * P.N;
+  let aB = P.oa + wid.z * P.M * P.K;
+  let bB = P.ob + wid.z * P.K * P.N;
+  let cB = P.oc + wid.z * P.M * P.N;
   ${ROWS.flatMap((r) => GROUPS.map((j) => `var s${r}_${j} = vec4f(0.0);`)).join(" ")}
   let k4 = P.K & ~3u;
   for (var k = 0u; k < k4; k += 4u) {
@@ -270,14 +308,14 @@ function tiledKernel(transA: boolean, transB: boolean): Kernel {
   // Staging loads walk memory contiguously: along k for a row-major A, along m for a transposed one (same for B).
   const loadA = transA
     ? `let kk = e / TILE; let m = e % TILE; let gk = k0 + kk; let gm = row0 + m;
-      As[kk][m] = select(0.0, A[aB + gk * P.M + gm], gk < P.K && gm < P.M);`
+      As[kk][m] = select(0.0, A[aB + gk * P.lda + gm], gk < P.K && gm < P.M);`
     : `let m = e / BK; let kk = e % BK; let gk = k0 + kk; let gm = row0 + m;
-      As[kk][m] = select(0.0, A[aB + gm * P.K + gk], gk < P.K && gm < P.M);`;
+      As[kk][m] = select(0.0, A[aB + gm * P.lda + gk], gk < P.K && gm < P.M);`;
   const loadB = transB
     ? `let n = e / BK; let kk = e % BK; let gk = k0 + kk; let gn = col0 + n;
-      Bs[kk][n] = select(0.0, B[bB + gn * P.K + gk], gk < P.K && gn < P.N);`
+      Bs[kk][n] = select(0.0, B[bB + gn * P.ldb + gk], gk < P.K && gn < P.N);`
     : `let kk = e / TILE; let n = e % TILE; let gk = k0 + kk; let gn = col0 + n;
-      Bs[kk][n] = select(0.0, B[bB + gk * P.N + gn], gk < P.K && gn < P.N);`;
+      Bs[kk][n] = select(0.0, B[bB + gk * P.ldb + gn], gk < P.K && gn < P.N);`;
   const code = `
 const TILE = ${TILE}u;
 const BK = 16u;
@@ -290,9 +328,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         @builtin(local_invocation_index) li: u32) {
   let row0 = wid.y * TILE;
   let col0 = wid.x * TILE;
-  let aB = wid.z * P.M * P.K;
-  let bB = wid.z * P.K * P.N;
-  let cB = wid.z * P.M * P.N;
+  let aB = P.oa + wid.z * P.M * P.K;
+  let bB = P.ob + wid.z * P.K * P.N;
+  let cB = P.oc + wid.z * P.M * P.N;
   var s: array<array<f32, 4>, 4>;
   for (var k0 = 0u; k0 < P.K; k0 += BK) {
     for (var e = li; e < TILE * BK; e += T * T) {
@@ -317,7 +355,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     for (var j = 0u; j < 4u; j += 1u) {
       let c = col0 + lid.x + T * j;
       if (r < P.M && c < P.N) {
-        let o = cB + r * P.N + c;
+        let o = cB + r * P.ldc + c;
         var v = s[i][j];
         if (P.acc != 0u) { v += C[o]; }
         C[o] = v;

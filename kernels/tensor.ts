@@ -10,7 +10,7 @@
 // Costs: allocation is a device buffer (do it at model construction, not per step); write() is a queued copy that
 // lands before the next submit; read() waits for all submitted work, then copies the buffer back (~1 ms per MB).
 // Buffers are rounded up to 16 bytes so that kernels may bind them as arrays of vec4.
-import { requireGpu } from "./device.ts";
+import { bindingLimit, requireGpu } from "./device.ts";
 
 export type DType = "f32" | "u32" | "i32";
 export type HostArray<D extends DType> = D extends "f32" ? Float32Array : D extends "u32" ? Uint32Array : Int32Array;
@@ -39,10 +39,13 @@ export class Tensor<D extends DType = DType> {
   static zeros<D extends DType>(shape: readonly number[], dtype: D, label?: string): Tensor<D>;
   static zeros(shape: readonly number[], dtype: DType = "f32", label = ""): Tensor {
     const size = elementCount(shape);
-    const { device, limits } = requireGpu();
+    const { device } = requireGpu();
     const bytes = Math.max(16, Math.ceil((size * 4) / 16) * 16);
-    if (bytes > limits.maxBufferSize) {
-      throw new Error(`tensor ${label || ""}[${shape}] needs ${bytes} bytes, over this adapter's maxBufferSize ${limits.maxBufferSize}`);
+    if (bytes > bindingLimit()) {
+      throw new Error(
+        `tensor ${label || ""}[${shape}] needs ${bytes} bytes, over this adapter's binding limit ${bindingLimit()} ` +
+          "(maxStorageBufferBindingSize / maxBufferSize / AZR_MAX_BINDING); split it into row shards (RowShards) or use a smaller batch",
+      );
     }
     const buffer = device.createBuffer({
       label: label || `tensor[${shape}]`,

@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCheckpoint, Policy, randomTensors, type Sequence, saveCheckpoint, type TensorMap } from "../engine/model/index.ts";
+import { loadCheckpoint, Policy, type Sequence, type TensorMap } from "../engine/model/index.ts";
 import { resolveShape } from "../engine/model/make.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
-import { modelRef, type RefSeq } from "./support/model-ref.ts";
-import { expectClose, type Tolerance } from "./support/close.ts";
+import { modelRef, POLICY_TOL as TOL, gradTol, randomIds as randomIdsBelow, type RefSeq, refSequences, reorderedTol, resumedTol, writeRandomCheckpoint } from "./support/model-ref.ts";
+import { expectClose } from "./support/close.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
@@ -25,38 +25,14 @@ const shapes = {
   llama: { architecture: "llama", hidden: 32, layers: 2, heads: 4, kvHeads: 1, headDim: 8, intermediate: 40, qkvBias: false, tiedEmbeddings: false },
 } as const;
 
-/** A random checkpoint whose norms and biases are random too (ones and zeros would hide mistakes in their use). */
 function writeCheckpoint(dir: string, shape: (typeof shapes)[keyof typeof shapes], seed: number): TensorMap {
-  const config = resolveShape({ ...shape, seed }, tokenizer);
-  const tensors = randomTensors(config, seed, 0.1);
-  const rng = Rng.seeded(seed + 1);
-  for (const [name, t] of tensors) {
-    if (name.endsWith("norm.weight")) for (let i = 0; i < t.data.length; i++) t.data[i] = 0.5 + rng.float();
-    if (name.endsWith(".bias")) for (let i = 0; i < t.data.length; i++) t.data[i] = rng.float() - 0.5;
-  }
-  saveCheckpoint(dir, { config, tensors, tokenizer });
-  return tensors;
+  return writeRandomCheckpoint(dir, resolveShape({ ...shape, seed }, tokenizer), tokenizer, seed);
 }
 
-function randomIds(rng: Rng, n: number): number[] {
-  return Array.from({ length: n }, () => Math.floor(rng.float() * tokenizer.vocabSize));
-}
+const randomIds = (rng: Rng, n: number) => randomIdsBelow(rng, n, tokenizer.vocabSize);
 
 /** Four sequences over 48 padded tokens with 149 scored rows: two chunks of the LM head, one a partial one. */
-function sequences(seed: number): RefSeq[] {
-  const rng = Rng.seeded(seed);
-  return [
-    [3, 40],
-    [8, 37],
-    [1, 44],
-    [20, 28],
-  ].map(([p, r]) => ({
-    prompt: randomIds(rng, p),
-    response: randomIds(rng, r),
-    c: Array.from({ length: r }, () => rng.float() - 0.5),
-    e: Array.from({ length: r }, () => 0.3 * (rng.float() - 0.5)),
-  }));
-}
+const sequences = (seed: number): RefSeq[] => refSequences(seed, tokenizer.vocabSize, [[3, 40], [8, 37], [1, 44], [20, 28]]);
 
 const asSeq = (s: RefSeq): Sequence => ({ promptIds: s.prompt, responseIds: s.response });
 const gradsOf = (seqs: RefSeq[]) => () => ({
@@ -65,21 +41,6 @@ const gradsOf = (seqs: RefSeq[]) => () => ({
 });
 const concat = (arrays: Float32Array[]) => Float32Array.from(arrays.flatMap((a) => Array.from(a)));
 
-// Per-element tolerances of fp32 against float64 (weights ~0.1, hidden 32, two layers, a 151k vocabulary), a few
-// times what rounding leaves. Logits (|x| ≤ ~3.5) and log-probs (≤ ~13) are short sums of products: ~1e-6 relative
-// seen. An entropy sums 151k fp32 terms (~2e-5 relative seen). A gradient element sums ~150 rows of products
-// through two layers, so its rounding scales with the tensor's largest terms, not its own size: the absolute slack
-// is a fraction of the tensor's peak (up to 2e-5 of it seen, in model.norm.weight). Accumulating in micro-batches
-// only reorders fp32 sums (up to 6e-7 of the peak seen), and a resumed optimizer repeats the same fp32 updates.
-const TOL: Record<"logits" | "logp" | "entropy", Tolerance> = {
-  logits: { abs: 5e-6, rel: 2e-6 },
-  logp: { abs: 5e-6, rel: 5e-6 },
-  entropy: { abs: 1e-4, rel: 4e-5 },
-};
-const peak = (values: ArrayLike<number>) => Array.from(values).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const gradTol = (want: ArrayLike<number>): Tolerance => ({ abs: 5e-5 * peak(want), rel: 1e-4 });
-const reorderedTol = (want: ArrayLike<number>): Tolerance => ({ abs: 2e-6 * peak(want), rel: 1e-5 });
-const resumedTol = (want: ArrayLike<number>): Tolerance => ({ abs: 1e-7 * peak(want), rel: 1e-6 });
 
 for (const [arch, shape] of Object.entries(shapes)) {
   describe(`${arch} policy vs torch float64`, () => {

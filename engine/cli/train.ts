@@ -1,6 +1,7 @@
 // `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]
-//   [--rollout-workers nats://HOST:PORT]`
-// Self-play training. Exit codes: 0 done, 2 bad flag/config/path, 130 stopped by Ctrl-C (state saved), 1 other.
+//   [--executor nats://HOST:PORT] [--rollout-workers nats://HOST:PORT] [--dry-run [--shape S]]`
+// Self-play training. Exit codes: 0 done, 2 bad flag/config/path (or a --dry-run plan that does not fit), 130 stopped
+// by Ctrl-C (state saved), 1 other.
 import { resolve } from "node:path";
 import { resolveConfig } from "../config/load.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../config/validate.ts";
@@ -8,6 +9,10 @@ import { TRAIN_PRESET_NAMES } from "../config/presets.ts";
 import { REFERENCE_DEFAULTS } from "../config/schema.ts";
 import { RUN_CONFIG, RunDirError, runConfig, runTraining } from "../trainer/run.ts";
 import { DEFAULT_PORT, PortInUse, startDashboard } from "../../dashboard/server.ts";
+import { getGpu } from "../../kernels/index.ts";
+import { formatPlan, planFor, PRESET_NAMES as SHAPE_NAMES, readConfig, resolveShape } from "../model/index.ts";
+import type { TrainConfig } from "../config/schema.ts";
+import { Tokenizer } from "../tokenizer/index.ts";
 import { UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run train [options]
@@ -22,6 +27,8 @@ const USAGE = `usage: bun run train [options]
   --rollout-workers nats://HOST:PORT
                     generate on \`bun run rollout-worker\` processes through this nats-server (same tokens as in-process)
   --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
+  --dry-run         print the memory plan on this adapter (model.maxBatch x model.maxSeq) and stop; exit 2 if it does not fit
+  --shape S         with --dry-run: plan for a model shape (${SHAPE_NAMES.join(" | ")}) instead of the checkpoint's
   --help            this text`;
 
 
@@ -37,16 +44,22 @@ interface Flags {
   set: string[];
   /** Port of the live dashboard, when asked for. */
   dashboard?: number;
+  dryRun?: boolean;
+  shape?: string;
 }
 
 export function parseFlags(argv: readonly string[]): Flags | "help" {
   const flags: Flags = { set: [] };
-  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "executor", "rollout-workers"] as const;
+  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "executor", "rollout-workers", "shape"] as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") return "help";
     const [name, inline] = arg.startsWith("--") ? arg.slice(2).split(/=(.*)/s, 2) : [null, undefined];
     if (name === null) throw new UsageError(`unexpected argument "${arg}"; flags start with --`);
+    if (name === "dry-run" && inline === undefined) {
+      flags.dryRun = true;
+      continue;
+    }
     if (name === "dashboard") {
       if (inline !== undefined && !(/^\d+$/.test(inline) && Number(inline) <= 65535)) throw new UsageError(`--dashboard=${inline}: use a port number in 0…65535`);
       flags.dashboard = inline === undefined ? DEFAULT_PORT : Number(inline);
@@ -60,7 +73,24 @@ export function parseFlags(argv: readonly string[]): Flags | "help" {
       flags[name as (typeof single)[number]] = value;
     } else throw new UsageError(`unknown flag --${name}`);
   }
+  if (flags.shape !== undefined && !flags.dryRun) throw new UsageError("--shape only applies to --dry-run");
+  if (flags.shape !== undefined && !(SHAPE_NAMES as readonly string[]).includes(flags.shape)) {
+    throw new UsageError(`--shape ${flags.shape}: use one of ${SHAPE_NAMES.join(", ")}`);
+  }
   return flags;
+}
+
+/** Prints the memory plan of the run's model (or a named shape) at the config's sizes on this adapter; 2 if it does not fit. */
+async function dryRun(config: TrainConfig, shape: string | undefined): Promise<number> {
+  const model =
+    shape !== undefined || config.model.checkpoint === null
+      ? resolveShape({ preset: (shape ?? config.model.makePreset) as (typeof SHAPE_NAMES)[number], seed: 0 }, Tokenizer.qwen25Default())
+      : readConfig(config.model.checkpoint);
+  await getGpu();
+  const { maxBatch, maxSeq } = config.model;
+  const plan = planFor(model, { maxBatch, maxSeq }, maxBatch, maxSeq);
+  console.log(formatPlan(plan));
+  return plan.problems.length === 0 ? 0 : 2;
 }
 
 /** `a.b=value` → { a: { b: value } }; the value is JSON when it parses, else a string. */
@@ -118,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
     const outDir = resolve(flags.out ?? `runs/${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
     plan = { preset, config, outDir, resume: false };
   }
+  if (flags.dryRun) return dryRun(plan.config, flags.shape);
 
   let stops = 0;
   process.on("SIGINT", () => {

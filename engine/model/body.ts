@@ -5,8 +5,8 @@
 //             att = attention(qr,kr,v)     xm = x_l + att·Woᵀ
 //             xn2 = rmsnorm(xm)            act = silu(xn2·Wgᵀ) ⊙ (xn2·Wuᵀ)   x_{l+1} = xm + act·Wdᵀ
 //   final:    h = rmsnorm(x_L)
-// Linear weights are HF's [out, in], so every projection is a transB matmul; the backward of y = x·Wᵀ is
-// dx = dy·W and dW += dyᵀ·x.
+// Linear weights are HF's [out, in] (row shards over the binding limit), so every projection is linear(): y = x·Wᵀ,
+// whose backward is dx = dy·W and dW += dyᵀ·x.
 import {
   addBias,
   attentionBackward,
@@ -15,9 +15,11 @@ import {
   type Dispatch,
   elementwise,
   elementwiseBackward,
-  embedding,
   embeddingBackward,
-  matmul,
+  embeddingShards,
+  linear,
+  linearGradInput,
+  linearGradWeight,
   rmsnorm,
   rmsnormBackward,
   rope,
@@ -70,6 +72,14 @@ export function bodyActivationBytes(c: ModelConfig, { batch, tokens }: BodyDims)
   return { forward, backward };
 }
 
+/** The largest single activation tensor (activations are never sharded: the batch must keep each under a binding). */
+export function largestActivation(c: ModelConfig, { batch, tokens }: BodyDims): { what: string; bytes: number } {
+  const n = batch * tokens;
+  const widest = Math.max(c.intermediate, c.heads * c.headDim, c.hidden);
+  const name = widest === c.intermediate ? "MLP gate/up" : widest === c.hidden ? "hidden state" : "attention q";
+  return { what: `${name} [${batch}·${tokens}, ${widest}]`, bytes: n * widest * 4 };
+}
+
 /** Forward and backward dispatches of the decoder stack for one batch shape. */
 export class Body {
   readonly inputs: BodyInputs;
@@ -97,7 +107,7 @@ export class Body {
     this.inputs = { ids: arena.u32([n], "ids"), positions: arena.u32([n], "positions"), lens: arena.u32([dims.batch], "lens") };
     this.scratch = { o: arena.f32([n, c.hidden], "o_proj out"), down: arena.f32([n, c.hidden], "down_proj out") };
     let x = arena.f32([n, c.hidden], "x0");
-    this.forward.push(embedding({ ids: this.inputs.ids, table: w.embed, out: x }));
+    this.forward.push(...embeddingShards({ ids: this.inputs.ids, table: w.embed, out: x }));
     for (let l = 0; l < c.layers; l++) {
       const acts = this.layerActs(x, l);
       this.layers.push(acts);
@@ -160,7 +170,7 @@ export class Body {
         out: this.heads(a.att, c.heads),
         lse: a.lse,
       }),
-      matmul({ a: a.att, b: w.o, c: this.scratch.o, transB: true }),
+      ...linear({ x: a.att, w: w.o, y: this.scratch.o }),
       elementwise({ op: "add", inputs: { a: a.x, b: this.scratch.o }, out: a.xm }),
       rmsnorm({ x: a.xm, w: w.postNorm, y: a.xn2, rstd: a.rstd2, eps: c.rmsEps }),
       ...mlpForward(a.xn2, w, a, this.scratch.down),
@@ -206,13 +216,13 @@ export class Body {
       const g = this.g.layers[l];
       // MLP block: dres is ∂L/∂x_{l+1} = ∂L/∂(down out), and passes through the residual to xm.
       out.push(
-        matmul({ a: s.dres, b: act.act, c: g.down, transA: true, accumulate: true }),
-        matmul({ a: s.dres, b: w.down, c: s.dact }),
+        ...linearGradWeight({ dy: s.dres, x: act.act, dw: g.down, accumulate: true }),
+        ...linearGradInput({ dy: s.dres, w: w.down, dx: s.dact }),
         elementwiseBackward({ op: "swiglu", inputs: { gate: act.gate, up: act.up }, g: s.dact, grads: { gate: s.dgate, up: s.dup } }),
-        matmul({ a: s.dgate, b: act.xn2, c: g.gate, transA: true, accumulate: true }),
-        matmul({ a: s.dup, b: act.xn2, c: g.up, transA: true, accumulate: true }),
-        matmul({ a: s.dgate, b: w.gate, c: s.dxn }),
-        matmul({ a: s.dup, b: w.up, c: s.dxn, accumulate: true }),
+        ...linearGradWeight({ dy: s.dgate, x: act.xn2, dw: g.gate, accumulate: true }),
+        ...linearGradWeight({ dy: s.dup, x: act.xn2, dw: g.up, accumulate: true }),
+        ...linearGradInput({ dy: s.dgate, w: w.gate, dx: s.dxn }),
+        ...linearGradInput({ dy: s.dup, w: w.up, dx: s.dxn, accumulate: true }),
         ...rmsnormBackward({ x: act.xm, w: w.postNorm, rstd: act.rstd2, dy: s.dxn, dx: s.dres, accumulate: true }),
         ...rmsnormBackward({ x: act.xm, w: w.postNorm, rstd: act.rstd2, dy: s.dxn, dw: g.postNorm, accumulate: true }),
       );
@@ -220,8 +230,8 @@ export class Body {
       const dq2 = s.dq.view([n, q]);
       const dk2 = s.dk.view([n, kv]);
       out.push(
-        matmul({ a: s.dres, b: act.att, c: g.o, transA: true, accumulate: true }),
-        matmul({ a: s.dres, b: w.o, c: s.datt }),
+        ...linearGradWeight({ dy: s.dres, x: act.att, dw: g.o, accumulate: true }),
+        ...linearGradInput({ dy: s.dres, w: w.o, dx: s.datt }),
         ...attentionBackward({
           q: this.heads(act.qr, c.heads),
           k: this.heads(act.kr, c.kvHeads),
@@ -246,12 +256,12 @@ export class Body {
         );
       }
       out.push(
-        matmul({ a: dq2, b: act.xn1, c: g.q, transA: true, accumulate: true }),
-        matmul({ a: dk2, b: act.xn1, c: g.k, transA: true, accumulate: true }),
-        matmul({ a: s.dv, b: act.xn1, c: g.v, transA: true, accumulate: true }),
-        matmul({ a: dq2, b: w.q, c: s.dxn }),
-        matmul({ a: dk2, b: w.k, c: s.dxn, accumulate: true }),
-        matmul({ a: s.dv, b: w.v, c: s.dxn, accumulate: true }),
+        ...linearGradWeight({ dy: dq2, x: act.xn1, dw: g.q, accumulate: true }),
+        ...linearGradWeight({ dy: dk2, x: act.xn1, dw: g.k, accumulate: true }),
+        ...linearGradWeight({ dy: s.dv, x: act.xn1, dw: g.v, accumulate: true }),
+        ...linearGradInput({ dy: dq2, w: w.q, dx: s.dxn }),
+        ...linearGradInput({ dy: dk2, w: w.k, dx: s.dxn, accumulate: true }),
+        ...linearGradInput({ dy: s.dv, w: w.v, dx: s.dxn, accumulate: true }),
         ...rmsnormBackward({ x: act.x, w: w.inputNorm, rstd: act.rstd1, dy: s.dxn, dx: s.dres, accumulate: true }),
         ...rmsnormBackward({ x: act.x, w: w.inputNorm, rstd: act.rstd1, dy: s.dxn, dw: g.inputNorm, accumulate: true }),
       );
@@ -263,10 +273,10 @@ export class Body {
 
 /** q, k, v = x·Wᵀ (+ bias): shared by the batch forward and the decode step. */
 export function projections(x: Tensor, w: LayerWeights, out: { q: Tensor; k: Tensor; v: Tensor }): Dispatch[] {
-  const d = [
-    matmul({ a: x, b: w.q, c: out.q, transB: true }),
-    matmul({ a: x, b: w.k, c: out.k, transB: true }),
-    matmul({ a: x, b: w.v, c: out.v, transB: true }),
+  const d: Dispatch[] = [
+    ...linear({ x, w: w.q, y: out.q }),
+    ...linear({ x, w: w.k, y: out.k }),
+    ...linear({ x, w: w.v, y: out.v }),
   ];
   if (w.qBias && w.kBias && w.vBias) {
     d.push(addBias({ y: out.q, bias: w.qBias }), addBias({ y: out.k, bias: w.kBias }), addBias({ y: out.v, bias: w.vBias }));
@@ -277,9 +287,9 @@ export function projections(x: Tensor, w: LayerWeights, out: { q: Tensor; k: Ten
 /** act = silu(x·Wgᵀ) ⊙ (x·Wuᵀ), then down = act·Wdᵀ: shared by the batch forward and the decode step. */
 export function mlpForward(x: Tensor, w: LayerWeights, t: { gate: Tensor; up: Tensor; act: Tensor }, down: Tensor): Dispatch[] {
   return [
-    matmul({ a: x, b: w.gate, c: t.gate, transB: true }),
-    matmul({ a: x, b: w.up, c: t.up, transB: true }),
+    ...linear({ x, w: w.gate, y: t.gate }),
+    ...linear({ x, w: w.up, y: t.up }),
     elementwise({ op: "swiglu", inputs: { gate: t.gate, up: t.up }, out: t.act }),
-    matmul({ a: t.act, b: w.down, c: down, transB: true }),
+    ...linear({ x: t.act, w: w.down, y: down }),
   ];
 }

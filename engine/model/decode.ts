@@ -9,11 +9,13 @@
 // reach it (a query at position p attends rows ≤ p, and row p is appended first).
 import {
   attentionDecode,
+  bindingLimit,
   type Dispatch,
   elementwise,
   embedding,
+  embeddingShards,
   kvCacheAppend,
-  matmul,
+  linear,
   rmsnorm,
   rope,
   type Tensor,
@@ -53,6 +55,12 @@ export class Decoder {
     const a = this.arena;
     const q = c.heads * c.headDim;
     const kv = c.kvHeads * c.headDim;
+    if (B * c.vocabSize * 4 > bindingLimit()) {
+      throw new Error(
+        `generation batch ${B}: its logits [${B}, ${c.vocabSize}] need ${B * c.vocabSize * 4} bytes, over the binding limit ` +
+          `${bindingLimit()}; use maxBatch <= ${Math.floor(bindingLimit() / (4 * c.vocabSize))}`,
+      );
+    }
     for (let l = 0; l < c.layers; l++) {
       this.caches.push({ k: a.f32([B, maxSeq, c.kvHeads, c.headDim], `L${l} k cache`), v: a.f32([B, maxSeq, c.kvHeads, c.headDim], `L${l} v cache`) });
     }
@@ -81,7 +89,7 @@ export class Decoder {
       down: a.f32([B, c.hidden], "decode down"),
     };
     const one = (x: Tensor, heads: number) => x.view([B, 1, heads, c.headDim]);
-    this.step.push(embedding({ ids: this.ids, table: w.embed, out: t.x }));
+    this.step.push(...embeddingShards({ ids: this.ids, table: w.embed, out: t.x }));
     w.layers.forEach((lw, l) => {
       const cache = this.caches[l];
       this.step.push(
@@ -91,18 +99,18 @@ export class Decoder {
         rope({ x: t.k.view(t.kr.shape), out: t.kr, positions: this.positions, table: ropeTable }),
         kvCacheAppend({ k: one(t.kr, c.kvHeads), v: one(t.v, c.kvHeads), positions: this.positions, kCache: cache.k, vCache: cache.v }),
         attentionDecode({ q: one(t.qr, c.heads), kCache: cache.k, vCache: cache.v, positions: this.positions, out: one(t.att, c.heads) }),
-        matmul({ a: t.att, b: lw.o, c: t.o, transB: true }),
+        ...linear({ x: t.att, w: lw.o, y: t.o }),
         elementwise({ op: "add", inputs: { a: t.x, b: t.o }, out: t.xm }),
         rmsnorm({ x: t.xm, w: lw.postNorm, y: t.xn, rstd: t.rstd, eps: c.rmsEps }),
         ...mlpForward(t.xn, lw, t, t.down),
         elementwise({ op: "add", inputs: { a: t.xm, b: t.down }, out: t.x }),
       );
     });
-    this.step.push(rmsnorm({ x: t.x, w: w.norm, y: this.h, rstd: t.rstd, eps: c.rmsEps }), this.headMatmul());
+    this.step.push(rmsnorm({ x: t.x, w: w.norm, y: this.h, rstd: t.rstd, eps: c.rmsEps }), ...this.headMatmul());
   }
 
-  private headMatmul(): Dispatch {
-    return matmul({ a: this.h, b: this.w.lmHead, c: this.logits, transB: true });
+  private headMatmul(): Dispatch[] {
+    return linear({ x: this.h, w: this.w.lmHead, y: this.logits });
   }
 
   /** Dispatches that copy a prompt batch's keys and values into the cache and compute its last rows' logits. */
@@ -122,7 +130,7 @@ export class Decoder {
           vCache: this.caches[l].v,
         }),
       );
-      d.push(embedding({ ids: this.lastRows, table: body.h, out: this.h }), this.headMatmul());
+      d.push(embedding({ ids: this.lastRows, table: body.h, out: this.h }), ...this.headMatmul());
       this.prefills.set(body, d);
     }
     return d;

@@ -7,15 +7,18 @@
 //   backward:   dlogits = g·(onehot − p) + gH·dH/dlogits    dhc = dlogits·W    dW += dlogitsᵀ·hc    dh[rows] += dhc
 // Unused rows of the last chunk point at row 0 with g = gH = 0, so they add nothing.
 import {
+  bindingLimit,
   type Dispatch,
   embedding,
   embeddingBackward,
   entropyBackward,
   entropyForward,
+  linear,
+  linearGradInput,
+  linearGradWeight,
   logProbBackward,
   logProbForward,
-  matmul,
-  requireGpu,
+  type RowShards,
   type Tensor,
 } from "../../kernels/index.ts";
 import type { Arena } from "./arena.ts";
@@ -33,9 +36,10 @@ export interface HeadChunk {
 }
 
 /** Rows per chunk: at most 128, and one chunk's logits must fit a storage binding. */
-export function chunkRows(rows: number, vocab: number): number {
-  const byBinding = Math.floor(requireGpu().limits.maxStorageBufferBindingSize / (4 * vocab));
-  return Math.max(1, Math.min(rows, 128, byBinding));
+export function chunkRows(rows: number, vocab: number, limit = bindingLimit()): number {
+  const byBinding = Math.floor(limit / (4 * vocab));
+  if (byBinding < 1) throw new Error(`one row of ${vocab} logits (${4 * vocab} bytes) is over the binding limit ${limit} bytes`);
+  return Math.min(rows, 128, byBinding);
 }
 
 export class Head {
@@ -43,8 +47,8 @@ export class Head {
   readonly chunks: HeadChunk[] = [];
   readonly logits: Tensor<"f32">;
 
-  /** h, dh [n, hidden]; lmHead [vocab, hidden] and its gradient. */
-  constructor(h: Tensor, dh: Tensor, lmHead: Tensor, dLmHead: Tensor, arena: Arena) {
+  /** h, dh [n, hidden]; lmHead [vocab, hidden] and its gradient (row shards: each computes its block of columns). */
+  constructor(h: Tensor, dh: Tensor, lmHead: RowShards, dLmHead: RowShards, arena: Arena) {
     const [n, hidden] = h.shape;
     const vocab = lmHead.shape[0];
     this.size = chunkRows(n, vocab);
@@ -65,7 +69,7 @@ export class Head {
         g: arena.f32([C], k("dlogp")),
         gH: arena.f32([C], k("dentropy")),
       };
-      const logitsOf = [embedding({ ids: c.rows, table: h, out: hc }), matmul({ a: hc, b: lmHead, c: logits, transB: true })];
+      const logitsOf = [embedding({ ids: c.rows, table: h, out: hc }), ...linear({ x: hc, w: lmHead, y: logits })];
       this.chunks.push({
         ...c,
         forward: [
@@ -77,8 +81,8 @@ export class Head {
           ...logitsOf,
           logProbBackward({ logits, targets: c.targets, lse: c.lse, g: c.g, dlogits }),
           entropyBackward({ logits, lse: c.lse, entropy: c.entropy, gH: c.gH, dlogits, accumulate: true }),
-          matmul({ a: dlogits, b: lmHead, c: dhc }),
-          matmul({ a: dlogits, b: hc, c: dLmHead, transA: true, accumulate: true }),
+          ...linearGradInput({ dy: dlogits, w: lmHead, dx: dhc }),
+          ...linearGradWeight({ dy: dlogits, x: hc, dw: dLmHead, accumulate: true }),
           ...embeddingBackward({ ids: c.rows, dOut: dhc, dTable: dh, accumulate: true }),
         ],
       });

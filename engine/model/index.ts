@@ -1,10 +1,11 @@
 export { type Architecture, type ModelConfig, parseHfConfig, toHfConfig } from "./config.ts";
 export { type Checkpoint, loadCheckpoint, randomTensors, readConfig, saveCheckpoint } from "./checkpoint.ts";
 export { checkGenerateOptions, type GenerateOptions, type Generation, type GenerationBatch, generationBatches } from "./generation.ts";
-export { type CheckpointSpec, makeCheckpoint } from "./make.ts";
+export { type CheckpointSpec, makeCheckpoint, resolveShape } from "./make.ts";
+export { type AdapterLimits, adapterLimits, checkPlan, formatPlan, type MemoryPlan, planMemory, type PlanSizes } from "./memory.ts";
 export { type StepOptions } from "./optimizer.ts";
 export { type Sequence } from "./pack.ts";
-export { Policy, type PolicySizes, type TokenGrads, type TokenStats } from "./policy.ts";
+export { planFor, Policy, type PolicySizes, type TokenGrads, type TokenStats } from "./policy.ts";
 export { PRESET_NAMES, PRESETS, type PresetName } from "./presets.ts";
 export { type DiskDtype, readSafetensorsDir, type TensorMap, writeSafetensors } from "./safetensors.ts";
 export { checkWeights, parameterCount, weightSpecs } from "./weights.ts";

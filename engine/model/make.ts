@@ -19,7 +19,7 @@ export function resolveShape(spec: CheckpointSpec, tokenizer: Tokenizer): ModelC
   const preset = spec.preset ?? "tiny";
   if (!PRESET_NAMES.includes(preset)) throw new Error(`unknown preset "${preset}"; one of ${PRESET_NAMES.join(", ")}`);
   const { preset: _p, seed: _s, dtype: _d, tokenizer: _t, ...overrides } = spec;
-  const shape: ModelConfig = { ...PRESETS[preset], vocabSize: tokenizer.vocabSize, ...overrides };
+  const shape: ModelConfig = { vocabSize: tokenizer.vocabSize, ...PRESETS[preset], ...overrides };
   if (overrides.hidden !== undefined && overrides.headDim === undefined) shape.headDim = shape.hidden / shape.heads;
   if (!Number.isInteger(shape.headDim) || shape.heads % shape.kvHeads !== 0) {
     throw new Error(`bad shape: hidden ${shape.hidden}, heads ${shape.heads}, kvHeads ${shape.kvHeads}, headDim ${shape.headDim}`);

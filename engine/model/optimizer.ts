@@ -2,7 +2,7 @@
 // resume. File: 8-byte little-endian header length, JSON header {format, steps, params: [{name, size}]}, then each
 // parameter's m and v as f32, in header order. Written to a temporary name and renamed.
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { AdamW, type Step } from "../../kernels/index.ts";
+import { AdamW, type Step, type Tensor } from "../../kernels/index.ts";
 import type { DeviceParams } from "./params.ts";
 
 export interface StepOptions {
@@ -42,7 +42,12 @@ export class Optimizer {
     if (this.adam !== undefined && key === this.key) return this.adam;
     const p = this.params;
     const adam = new AdamW(
-      p.names.map((name) => ({ param: p.params.get(name)!, grad: p.grads.get(name)!, decay: mask === "all" || p.params.get(name)!.shape.length > 1 })),
+      p.names.flatMap((name) => {
+        const param = p.params.get(name)!;
+        const grads = p.grads.get(name)!.shards;
+        const decay = mask === "all" || param.shape.length > 1;
+        return param.shards.map((s, i) => ({ param: s.tensor, grad: grads[i].tensor, decay }));
+      }),
       config,
     );
     const old = this.adam;
@@ -51,7 +56,7 @@ export class Optimizer {
       adam.steps = old.steps;
       adam.moments.forEach((mo, i) => step.copy(old.moments[i].m, mo.m).copy(old.moments[i].v, mo.v));
     } else if (this.pending !== undefined) {
-      restore(adam, this.pending);
+      restore(adam, this.pending, p);
       this.pending = undefined;
     }
     this.adam = adam;
@@ -64,9 +69,12 @@ export class Optimizer {
     const state: State = this.pending ?? { steps: 0, m: [], v: [] };
     if (this.adam !== undefined) {
       state.steps = this.adam.steps;
-      for (const mo of this.adam.moments) {
-        state.m.push((await mo.m.read()) as Float32Array);
-        state.v.push((await mo.v.read()) as Float32Array);
+      // AdamW holds one moment pair per shard, in name order: a name's moments are its shards' concatenated.
+      let at = 0;
+      for (const name of p.names) {
+        const shards = this.adam.moments.slice(at, (at += p.params.get(name)!.shards.length));
+        state.m.push(await concatenated(shards.map((mo) => mo.m)));
+        state.v.push(await concatenated(shards.map((mo) => mo.v)));
       }
     } else if (this.pending === undefined) {
       for (const name of p.names) {
@@ -87,20 +95,38 @@ export class Optimizer {
 
   load(path: string): void {
     const state = parseState(path, this.params);
-    if (this.adam !== undefined) restore(this.adam, state);
+    if (this.adam !== undefined) restore(this.adam, state, this.params);
     else this.pending = state;
   }
+}
+
+async function concatenated(tensors: readonly Tensor[]): Promise<Float32Array> {
+  const parts = await Promise.all(tensors.map((t) => t.read() as Promise<Float32Array>));
+  const out = new Float32Array(parts.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of parts) {
+    out.set(a, at);
+    at += a.length;
+  }
+  return out;
 }
 
 function bytes(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function restore(adam: AdamW, state: State): void {
+/** Writes a per-name state into the per-shard moments (shards in name order, rows in order). */
+function restore(adam: AdamW, state: State, p: DeviceParams): void {
   adam.steps = state.steps;
-  adam.moments.forEach((mo, i) => {
-    mo.m.write(state.m[i]);
-    mo.v.write(state.v[i]);
+  let at = 0;
+  p.names.forEach((name, i) => {
+    const param = p.params.get(name)!;
+    for (const s of param.shards) {
+      const mo = adam.moments[at++];
+      const [from, to] = [s.start * param.rowSize, (s.start + s.rows) * param.rowSize];
+      mo.m.write(state.m[i].subarray(from, to));
+      mo.v.write(state.v[i].subarray(from, to));
+    }
   });
 }
 

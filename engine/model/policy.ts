@@ -11,18 +11,16 @@
 // for the two most recent.
 import { finish, getGpu, ropeTable, Sampler, Step, type Tensor } from "../../kernels/index.ts";
 import type { Tokenizer } from "../tokenizer/index.ts";
-import { bodyActivationBytes } from "./body.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type Checkpoint, loadCheckpoint, readConfig, saveCheckpoint } from "./checkpoint.ts";
 import type { ModelConfig } from "./config.ts";
-import { Decoder, kvCacheBytes } from "./decode.ts";
+import { Decoder } from "./decode.ts";
 import { checkGenerateOptions, type GenerateOptions, type Generation, generationBatches, Progress, stopIds } from "./generation.ts";
 import { TrainGraph } from "./graph.ts";
-import { chunkRows } from "./head.ts";
+import { adapterLimits, checkPlan, formatPlan, type MemoryPlan, planMemory } from "./memory.ts";
 import { Optimizer, type StepOptions } from "./optimizer.ts";
 import { bucketTokens, checkSequences, pack, type Sequence, splitBySequence } from "./pack.ts";
 import { DeviceParams } from "./params.ts";
 import { Recent } from "./recent.ts";
-import { parameterCount } from "./weights.ts";
 
 /** Per sequence, one value per response token. */
 export interface TokenStats {
@@ -41,6 +39,13 @@ export interface PolicySizes {
   maxSeq?: number;
   /** Most sequences per call of tokenStats / accumulate and per generation batch; default 8. */
   maxBatch?: number;
+}
+
+const DEFAULT_SIZES = { maxSeq: 1024, maxBatch: 8 } as const;
+
+/** The plan of training at [batch, seqLen] (seqLen bucketed as the graphs are) beside generation at the policy's sizes. */
+export function planFor(c: ModelConfig, sizes: Required<PolicySizes>, batch: number, seqLen: number): MemoryPlan {
+  return planMemory(c, { batch, tokens: bucketTokens(seqLen, sizes.maxSeq), ...sizes }, adapterLimits());
 }
 
 /** Training graphs and decoders kept alive, each for the most recent shapes. */
@@ -62,8 +67,8 @@ export class Policy {
   private constructor(ckpt: Checkpoint, sizes: PolicySizes) {
     this.config = ckpt.config;
     this.tokenizer = ckpt.tokenizer;
-    this.maxSeq = sizes.maxSeq ?? 1024;
-    this.maxBatch = sizes.maxBatch ?? 8;
+    this.maxSeq = sizes.maxSeq ?? DEFAULT_SIZES.maxSeq;
+    this.maxBatch = sizes.maxBatch ?? DEFAULT_SIZES.maxBatch;
     for (const [key, value] of Object.entries({ maxSeq: this.maxSeq, maxBatch: this.maxBatch })) {
       if (!Number.isInteger(value) || value < 1) throw new Error(`Policy: ${key} must be a positive integer, got ${value}`);
     }
@@ -73,9 +78,14 @@ export class Policy {
     this.optimizer = new Optimizer(this.params);
   }
 
-  /** Loads a Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json) onto the device. */
+  /**
+   * Loads a Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json) onto the device. A model that
+   * cannot fit the adapter at [maxBatch, maxSeq] is refused before any weight is read, naming the limit.
+   */
   static async load(dir: string, sizes: PolicySizes = {}): Promise<Policy> {
     await getGpu();
+    const { maxBatch = DEFAULT_SIZES.maxBatch, maxSeq = DEFAULT_SIZES.maxSeq } = sizes;
+    checkPlan(planFor(readConfig(dir), { maxBatch, maxSeq }, maxBatch, maxSeq));
     return new Policy(loadCheckpoint(dir), sizes);
   }
 
@@ -185,7 +195,7 @@ export class Policy {
     const skipped = !Number.isFinite(gradNorm);
     const step = new Step("optimizer");
     if (!skipped) adam.encodeUpdate(step, opt.lr);
-    for (const g of this.params.grads.values()) step.clear(g);
+    for (const g of this.params.grads.values()) for (const s of g.shards) step.clear(s.tensor);
     step.submit();
     return { gradNorm, skipped };
   }
@@ -206,25 +216,7 @@ export class Policy {
 
   /** What the device holds for training at [batch, seqLen] and generation at [maxBatch, maxSeq], in words. */
   memoryPlan(batch: number, seqLen: number): string {
-    const c = this.config;
-    const params = parameterCount(c) * 4;
-    const tokens = bucketTokens(seqLen, this.maxSeq);
-    const acts = bodyActivationBytes(c, { batch, tokens });
-    const rows = chunkRows(batch * tokens, c.vocabSize);
-    const head = (2 * rows * c.vocabSize + 2 * rows * c.hidden) * 4;
-    const cache = kvCacheBytes(c, this.maxBatch, this.maxSeq);
-    const total = 4 * params + acts.forward + acts.backward + head + cache;
-    const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-    return [
-      `memory plan (${c.architecture}, ${(parameterCount(c) / 1e6).toFixed(2)}M parameters, f32 on the device):`,
-      `  parameters            ${mb(params)}`,
-      `  gradients             ${mb(params)}`,
-      `  AdamW moments (m, v)  ${mb(2 * params)}`,
-      `  activations [${batch} x ${tokens}]  forward ${mb(acts.forward)}, backward scratch ${mb(acts.backward)}`,
-      `  LM head chunk (${rows} rows x ${c.vocabSize})  ${mb(head)}`,
-      `  KV cache [${this.maxBatch} x ${this.maxSeq}]  ${mb(cache)}`,
-      `  total                 ${mb(total)}`,
-    ].join("\n");
+    return formatPlan(planFor(this.config, { maxBatch: this.maxBatch, maxSeq: this.maxSeq }, batch, seqLen));
   }
 
   /** Writes the current parameters as a Hugging Face checkpoint (f32), atomically. */

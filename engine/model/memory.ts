@@ -1,0 +1,145 @@
+// The memory plan of a policy: what the device holds for a model shape at a training batch [batch, tokens] and a
+// generation batch [maxBatch, maxSeq], component by component, and the reasons it cannot run on an adapter.
+//
+//   const plan = planMemory(config, { batch: 8, tokens: 1024, maxBatch: 8, maxSeq: 1024 }, adapterLimits());
+//   formatPlan(plan)          // the table, in MiB / GiB
+//   plan.problems             // [] when it fits; else each names the limit it breaks and what to change
+//
+// Two limits matter. A binding holds at most `binding` bytes: weights over it are split into row shards (shards.ts),
+// the LM head's logits are cut into row chunks that fit, but an activation [batch·tokens, features] or the decode
+// logits [maxBatch, vocab] are single tensors, so the batch must keep them under it. And the whole must fit the
+// device's memory: WebGPU does not report it, so it is the host's RAM on a software adapter (lavapipe allocates
+// there), AZR_DEVICE_MEMORY when set, and unchecked otherwise.
+import { totalmem } from "node:os";
+import { bindingLimit, flags, requireGpu, shardRows } from "../../kernels/index.ts";
+import { bodyActivationBytes, largestActivation } from "./body.ts";
+import type { ModelConfig } from "./config.ts";
+import { kvCacheBytes } from "./decode.ts";
+import { chunkRows } from "./head.ts";
+import { parameterCount, weightSpecs } from "./weights.ts";
+
+export interface PlanSizes {
+  /** Training micro-batch: sequences per forward/backward and their padded length. */
+  batch: number;
+  tokens: number;
+  /** Generation batch and the KV cache's length. */
+  maxBatch: number;
+  maxSeq: number;
+}
+
+export interface AdapterLimits {
+  /** Bytes one binding may hold (bindingLimit()). */
+  binding: number;
+  /** Bytes the device can allocate in all; undefined when unknown. */
+  memory: number | undefined;
+  /** Where `memory` comes from, for the message. */
+  memorySource: string;
+}
+
+export interface PlanItem {
+  what: string;
+  bytes: number;
+}
+
+export interface MemoryPlan {
+  config: ModelConfig;
+  sizes: PlanSizes;
+  limits: AdapterLimits;
+  items: PlanItem[];
+  total: number;
+  /** Weight matrices split into row shards, with their shard counts. */
+  sharded: { name: string; shards: number }[];
+  problems: string[];
+}
+
+/** The running adapter's limits (after `await getGpu()`). */
+export function adapterLimits(): AdapterLimits {
+  if (flags.deviceMemory !== undefined) return { binding: bindingLimit(), memory: flags.deviceMemory, memorySource: "AZR_DEVICE_MEMORY" };
+  if (requireGpu().isSoftware) return { binding: bindingLimit(), memory: totalmem(), memorySource: "host RAM (software adapter)" };
+  return { binding: bindingLimit(), memory: undefined, memorySource: "unknown (set AZR_DEVICE_MEMORY to check it)" };
+}
+
+const F32 = 4;
+
+export function planMemory(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits): MemoryPlan {
+  const params = parameterCount(c) * F32;
+  const acts = bodyActivationBytes(c, sizes);
+  const n = sizes.batch * sizes.tokens;
+  const rowFits = F32 * c.vocabSize <= limits.binding;
+  const rows = rowFits ? chunkRows(n, c.vocabSize, limits.binding) : 1;
+  const head = (2 * rows * c.vocabSize + 2 * rows * c.hidden) * F32;
+  const items: PlanItem[] = [
+    { what: "parameters (f32)", bytes: params },
+    { what: "gradients (f32)", bytes: params },
+    { what: "AdamW moments m, v (f32)", bytes: 2 * params },
+    { what: `activations [${sizes.batch} x ${sizes.tokens}] kept for the backward`, bytes: acts.forward },
+    { what: "backward scratch", bytes: acts.backward },
+    { what: `LM head chunk (${rows} rows x ${c.vocabSize}: logits, their gradient)`, bytes: head },
+    { what: `KV cache [${sizes.maxBatch} x ${sizes.maxSeq}]`, bytes: kvCacheBytes(c, sizes.maxBatch, sizes.maxSeq) },
+    { what: `decode logits [${sizes.maxBatch} x ${c.vocabSize}]`, bytes: sizes.maxBatch * c.vocabSize * F32 },
+  ];
+  const total = items.reduce((s, i) => s + i.bytes, 0);
+  const sharded = weightSpecs(c)
+    .map(({ name, shape: [rows, ...rest] }) => ({ name, shards: Math.ceil(rows / shardRows(rows, rest.reduce((a, b) => a * b, 1), limits.binding)) }))
+    .filter((s) => s.shards > 1);
+  return { config: c, sizes, limits, items, total, sharded, problems: problems(c, sizes, limits, total, rowFits) };
+}
+
+function problems(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, total: number, rowFits: boolean): string[] {
+  const out: string[] = [];
+  const binding = `the adapter's binding limit ${bytes(limits.binding)} (maxStorageBufferBindingSize)`;
+  if (!rowFits) out.push(`one row of ${c.vocabSize} logits (${bytes(F32 * c.vocabSize)}) is over ${binding}; this adapter cannot hold the LM head's rows`);
+  const big = largestActivation(c, sizes);
+  if (big.bytes > limits.binding) {
+    const positions = Math.floor(limits.binding / (big.bytes / (sizes.batch * sizes.tokens)));
+    out.push(
+      `activation ${big.what} needs ${bytes(big.bytes)}, over ${binding}: keep micro-batch x sequence length <= ${positions} ` +
+        `token positions (now ${sizes.batch} x ${sizes.tokens}) by lowering model.maxBatch or model.maxSeq`,
+    );
+  }
+  const decode = sizes.maxBatch * c.vocabSize * F32;
+  if (decode > limits.binding) {
+    out.push(`decode logits [${sizes.maxBatch}, ${c.vocabSize}] need ${bytes(decode)}, over ${binding}: lower model.maxBatch to ${Math.floor(limits.binding / (F32 * c.vocabSize))} or fewer`);
+  }
+  if (limits.memory !== undefined && total > limits.memory) {
+    out.push(
+      `the plan needs ${bytes(total)} in all, over the device's ${bytes(limits.memory)} (${limits.memorySource}): lower model.maxBatch or ` +
+        "model.maxSeq (activations and KV cache scale with them), or train a smaller model: parameters, gradients and " +
+        "AdamW moments are 16 bytes per parameter in f32 (half-precision storage and activation recomputation are not available yet)",
+    );
+  }
+  return out;
+}
+
+function bytes(b: number): string {
+  if (b >= 2 ** 30) return `${(b / 2 ** 30).toFixed(2)} GiB`;
+  return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 2 ** 10).toFixed(1)} KiB`;
+}
+
+export function formatPlan(p: MemoryPlan): string {
+  const c = p.config;
+  const lines = [
+    `memory plan (${c.architecture}, hidden ${c.hidden}, ${c.layers} layers, vocab ${c.vocabSize}: ${(parameterCount(c) / 1e6).toFixed(1)}M parameters, f32 on the device):`,
+    ...p.items.map((i) => `  ${i.what.padEnd(58)} ${bytes(i.bytes).padStart(11)}`),
+    `  ${"total".padEnd(58)} ${bytes(p.total).padStart(11)}`,
+    `  binding limit ${bytes(p.limits.binding)}; device memory ${p.limits.memory === undefined ? "unknown" : bytes(p.limits.memory)} (${p.limits.memorySource})`,
+  ];
+  if (p.sharded.length > 0) lines.push(`  in row shards (count): ${groupLayers(p.sharded).join(", ")}`);
+  lines.push(p.problems.length === 0 ? "  fits" : `  does not fit:\n${p.problems.map((x) => `  - ${x}`).join("\n")}`);
+  return lines.join("\n");
+}
+
+/** One entry per tensor name with the layer index as `*` ("… (3) in 28 layers"), first-seen order. */
+function groupLayers(sharded: readonly { name: string; shards: number }[]): string[] {
+  const groups = new Map<string, number>();
+  for (const s of sharded) {
+    const key = `${s.name.replace(/layers\.\d+\./, "layers.*.")} (${s.shards})`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([key, n]) => (key.includes("layers.*.") ? `${key} in ${n} layers` : key));
+}
+
+/** Throws the plan's problems as one error (a run that cannot fit stops before it allocates anything). */
+export function checkPlan(p: MemoryPlan): void {
+  if (p.problems.length > 0) throw new Error(`this model does not fit the adapter:\n${p.problems.map((x) => `  - ${x}`).join("\n")}`);
+}
