@@ -10,7 +10,7 @@ import { REFERENCE_DEFAULTS } from "../config/schema.ts";
 import { RUN_CONFIG, RunDirError, runConfig, runTraining } from "../trainer/run.ts";
 import { DEFAULT_PORT, PortInUse, startDashboard } from "../../dashboard/server.ts";
 import { getGpu } from "../../kernels/index.ts";
-import { formatPlan, planFor, PRESET_NAMES as SHAPE_NAMES, readConfig, resolveShape } from "../model/index.ts";
+import { formatPlan, planFor, SHAPE_NAMES, readConfig, resolveShape } from "../model/index.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import { Tokenizer } from "../tokenizer/index.ts";
 import { UsageError } from "./usage.ts";
