@@ -1,7 +1,6 @@
 // One home for "a crash never leaves a torn file": write beside the target, then rename over it (rename is atomic
-// within a file system). Used by the trainer's run directory, the dashboard's export and the bench result files.
-// sandbox/ stands alone and writes no files; engine/model's weight and optimizer writers keep their own two lines
-// until the kernels/model sharding work has landed.
+// within a file system). Used by the trainer's run directory, engine/model's safetensors and optimizer files, the
+// dashboard's export and the bench result files. sandbox/ stands alone and writes no files.
 import { renameSync, writeFileSync } from "node:fs";
 
 /** Writes `data` to `path` through a temporary file (named after this process) and a rename. */
