@@ -14,7 +14,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "bun";
 import { getGpu } from "../kernels/index.ts";
-import { makeCheckpoint, parameterCount, Policy, PRESET_NAMES, type PresetName, type Sequence } from "../engine/model/index.ts";
+import { makeCheckpoint, parameterCount, Policy, SHAPE_NAMES, type ShapeName, type Sequence } from "../engine/model/index.ts";
 import { TORCH_PYTHON } from "../test/support/torch.ts";
 import { printTable, writeResult } from "./report.ts";
 
@@ -22,7 +22,7 @@ const USAGE = "usage: bun run bench model [--configs tiny,25m|qwen2.5-0.5b] [--q
 const NO_CUDA = 3; // model-baselines.py probe: CUDA asked for, torch sees none
 
 interface Options {
-  configs: PresetName[];
+  configs: ShapeName[];
   quick: boolean;
   repeat: number;
   /** Where torch runs. */
@@ -56,14 +56,14 @@ function parseOptions(args: string[]): Options {
   if (unknown.length > 0) throw new Error(`unknown option ${unknown[0]}\n${USAGE}`);
   const configs = (flagValue(args, "--configs") ?? "tiny,25m").split(",").filter(Boolean);
   for (const c of configs) {
-    if (!(PRESET_NAMES as readonly string[]).includes(c)) throw new Error(`--configs: unknown preset "${c}"; one of ${PRESET_NAMES.join(", ")}`);
+    if (!(SHAPE_NAMES as readonly string[]).includes(c)) throw new Error(`--configs: unknown preset "${c}"; one of ${SHAPE_NAMES.join(", ")}`);
   }
   if (configs.length === 0) throw new Error(`--configs: name at least one preset\n${USAGE}`);
   const repeat = Number(flagValue(args, "--repeat") ?? "1");
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat ${flagValue(args, "--repeat")}: use a whole number ≥ 1`);
   const device = flagValue(args, "--device") ?? "cpu";
   if (device !== "cpu" && device !== "cuda") throw new Error(`--device ${device}: use cpu or cuda`);
-  return { configs: configs as PresetName[], quick: args.includes("--quick"), repeat, device };
+  return { configs: configs as ShapeName[], quick: args.includes("--quick"), repeat, device };
 }
 
 // ---- workload ---------------------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ function agreement(ours: Measured, torch: Measured): string[] {
   });
 }
 
-async function benchConfig(preset: PresetName, opts: Options, sizes: Sizes, log: (s: string) => void) {
+async function benchConfig(preset: ShapeName, opts: Options, sizes: Sizes, log: (s: string) => void) {
   const work = workload(sizes);
   const dir = mkdtempSync(join(tmpdir(), `azr-bench-model-${preset}-`));
   try {

@@ -1,7 +1,8 @@
 // What every bench suite shares: an aligned table on stdout and a result file in bench/results/, written to a
 // temporary name and renamed so an interrupted run never leaves a half-written JSON.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { writeAtomic } from "../engine/write-atomic.ts";
 
 /** Prints rows under a header: the first column left-aligned, the rest right-aligned. */
 export function printTable(header: string[], rows: string[][]): void {
@@ -16,7 +17,6 @@ export function writeResult(suite: string, data: unknown): string {
   const dir = join(import.meta.dir, "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${suite}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify(data, null, 2));
-  renameSync(`${file}.tmp`, file);
+  writeAtomic(file, JSON.stringify(data, null, 2));
   return file;
 }

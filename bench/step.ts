@@ -3,14 +3,15 @@
 // executor's share of the step and its calls/s. Runs N steps of a fresh run (default: preset tiny, which starts from
 // the shipped warm-start checkpoint, 2 steps: the first also pays one-time pipeline compiles, the last is reported
 // as the warm step) and writes JSON into bench/results/ (tmp + rename).
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../engine/config/load.ts";
-import type { PresetName } from "../engine/config/presets.ts";
+import type { TrainPreset } from "../engine/config/presets.ts";
 import type { TrainConfig } from "../engine/config/schema.ts";
 import { METRICS, runTraining } from "../engine/trainer/run.ts";
+import { writeResult } from "./report.ts";
 
 interface StepRecord {
   step: number;
@@ -52,7 +53,7 @@ function breakdown(r: StepRecord) {
 }
 
 /** The run's config from the flags, or a usage error (exit 2) that names the flag or path. */
-function configOrExit(args: string[]): { steps: number; preset: PresetName; config: TrainConfig } {
+function configOrExit(args: string[]): { steps: number; preset: TrainPreset; config: TrainConfig } {
   try {
     const options = { steps: { type: "string" }, preset: { type: "string" }, checkpoint: { type: "string" } } as const;
     const { values } = parseArgs({ args, strict: true, options });
@@ -85,11 +86,7 @@ export async function main(args: string[]): Promise<void> {
         `executor ${(100 * warm.executorShare).toFixed(1)}% (${warm.executorCallsPerSecond.toFixed(0)} calls/s, ${JSON.stringify(warm.executorCalls)}) | ` +
         `update ${(100 * warm.updateMs / warm.stepMs).toFixed(1)}%`,
     );
-    const dir = join(import.meta.dir, "results");
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `step-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, config, steps: results }, null, 2));
-    renameSync(`${file}.tmp`, file);
+    const file = writeResult("step", { date: new Date().toISOString(), cpus: cpus().length, config, steps: results });
     console.log(`wrote ${file}`);
   } finally {
     rmSync(outDir, { recursive: true, force: true });

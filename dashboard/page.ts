@@ -9,7 +9,7 @@ const PAGE_DIR = join(import.meta.dir, "page");
 let built: Promise<{ js: string; css: string }> | null = null;
 
 /** The page's script and style sheet (built once per process). */
-export function pageAssets(): Promise<{ js: string; css: string }> {
+function pageAssets(): Promise<{ js: string; css: string }> {
   built ??= (async () => {
     const out = await Bun.build({ entrypoints: [join(PAGE_DIR, "app.ts")], target: "browser", minify: true, format: "esm" });
     if (!out.success) throw new Error(`dashboard page failed to build:\n${out.logs.map(String).join("\n")}`);

@@ -3,7 +3,7 @@
 //   const { config } = resolveConfig({ preset: "tiny" });
 //   await runTraining({ config, preset: "tiny", outDir: "runs/x", resume: false, sink: process.stderr, interrupted: () => false });
 export { resolveConfig, type ConfigSources } from "./config/load.ts";
-export { PRESETS, PRESET_NAMES, type PresetName } from "./config/presets.ts";
+export { TRAIN_PRESETS, TRAIN_PRESET_NAMES, type TrainPreset } from "./config/presets.ts";
 export { REFERENCE_DEFAULTS, type TrainConfig } from "./config/schema.ts";
 export { ConfigError, mergeConfig, validateConfig } from "./config/validate.ts";
 export * from "./tasks/types.ts";

@@ -10,17 +10,21 @@
 //   script           (not AZR) a whole program as __main__ with stdin; stdout, stderr, exit code (script.ts)
 import { OPS, type Request } from "./protocol.ts";
 
-/** The reference's banned words (docs/reference.md §2.1: azr.data_selection_strategy.banned_words, config order, duplicates dropped). */
-export const DEFAULT_BANNED_IMPORTS: readonly string[] = [
+/** The reference's `banned_words` exactly as configured (docs/reference.md §2.1: azr.data_selection_strategy.banned_words):
+ * config order with `datetime` twice, because the proposer prompt shows the list verbatim. */
+export const REFERENCE_BANNED_WORDS: readonly string[] = [
   "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time", "hashlib", "hmac",
-  "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar",
+  "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar", "datetime",
 ];
+
+/** The executor's default banned imports: the reference's banned words, duplicates dropped. */
+export const DEFAULT_BANNED_IMPORTS: readonly string[] = [...new Set(REFERENCE_BANNED_WORDS)];
 
 /** Largest request an executor accepts by default (bytes of JSON; ExecutorOptions.maxRequestBytes). */
 export const DEFAULT_MAX_REQUEST_BYTES = 2 << 20;
 
 /** Most pairs one judge_induction may carry (AZR sends 5; each pair is one guest request with its own deadline). */
-export const MAX_INDUCTION_PAIRS = 64;
+const MAX_INDUCTION_PAIRS = 64;
 
 const STRING_FIELDS: Record<Request["op"], readonly string[]> = {
   run: ["code", "input"],

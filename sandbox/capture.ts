@@ -6,7 +6,7 @@
 // dozen bytes); a longer write is stdout at once. Bytes past a cap are counted, never copied. One per request.
 
 /** Largest fd-1 write that may be the reply frame (status, exit code, ≤ 1000 characters of error text). */
-export const REPLY_CANDIDATE_BYTES = 8 * 1024;
+const REPLY_CANDIDATE_BYTES = 8 * 1024;
 
 /** A script's output as the host saw it; travels from the worker to the pool with the reply. */
 export interface Captured {

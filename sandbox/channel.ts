@@ -2,10 +2,10 @@
 // once with the worker and reused for every request. The worker blocks in Atomics.wait on SEQ (inside the guest's
 // fd_read); the pool writes a request, bumps SEQ and notifies. Replies travel back by postMessage.
 
-export const CTL_SEQ = 0; // request sequence number, bumped by the pool
-export const CTL_LEN = 1; // request byte length
-export const CTL_TIMEOUT = 2; // request deadline in ms
-export const CTL_SCRIPT = 3; // 1: a `script` request, whose fd-1/fd-2 writes the host captures (capture.ts)
+const CTL_SEQ = 0; // request sequence number, bumped by the pool
+const CTL_LEN = 1; // request byte length
+const CTL_TIMEOUT = 2; // request deadline in ms
+const CTL_SCRIPT = 3; // 1: a `script` request, whose fd-1/fd-2 writes the host captures (capture.ts)
 const HEADER_BYTES = 64;
 
 export interface Channel {

@@ -6,7 +6,7 @@ import { pack, unpack } from "msgpackr";
 import { DEFAULT_SHAPE, msgpackShapeProblem, type ShapeLimits } from "./msgpack-shape.ts";
 
 /** Largest body a FrameReader accepts by default (the client reading answers); the server caps requests lower. */
-export const MAX_FRAME_BYTES = 16 << 20;
+const MAX_FRAME_BYTES = 16 << 20;
 
 export function encodeFrame(value: unknown): Uint8Array {
   const body = pack(value);

@@ -1,6 +1,7 @@
 // The public entry: `Executor`, a pool of warm, sandboxed CPython interpreters (python.wasm, no capabilities)
-// that runs AZR ops. Creating one costs ~0.3-0.5 s once per process (module rewrite + compile, cached) plus the
-// worker boots; it lives until close(). See README.md for the nouns, costs and result kinds.
+// that runs AZR ops. Creating one costs ~0.3-0.5 s the first time a process asks for its memory cap and dirty
+// tracking (module rewrite + compile, then cached by module.ts) plus the worker boots; it lives until close(). See
+// README.md for the nouns, costs and result kinds.
 //
 //   await using ex = await Executor.create({ workers: 2, timeoutMs: 1000 });
 //   const r = await ex.submit({ op: "run", code: "def f(a):\n    return a * 2", input: "21" });
@@ -11,11 +12,11 @@ import { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES, requestProblem } fro
 import { Guest } from "./guest.ts";
 import { compilePython } from "./module.ts";
 import { Pool } from "./pool.ts";
-import { STATUSES, type Request, type Result } from "./protocol.ts";
+import { STATUSES, type Request, type RestartReason, type Result } from "./protocol.ts";
 import { perform, type VerdictContext } from "./verdicts.ts";
 
 export * from "./protocol.ts";
-export { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES } from "./azr.ts";
+export { DEFAULT_BANNED_IMPORTS, DEFAULT_MAX_REQUEST_BYTES, REFERENCE_BANNED_WORDS } from "./azr.ts";
 export { FleetClient, type FleetClientOptions, type FleetStats } from "./fleet/client.ts";
 export { FleetService, type ServiceOptions } from "./fleet/service.ts";
 export { DEFAULT_SUBJECT, expectedOf, type ExpectedOptions } from "./fleet/wire.ts";
@@ -40,7 +41,7 @@ export interface ExecutorOptions {
   randomSeed?: number;
   /** Reproduce the reference executor's quirks (templates, strip + 200...200, last-line error report). */
   compat?: boolean;
-  /** Words that may not be imported (validate). Default: the AZR config list. */
+  /** Words that may not be imported (validate). Default: DEFAULT_BANNED_IMPORTS, the reference's list. */
   bannedImports?: string[];
   /** validate: exactly one `def` in the program. Default false. */
   requireSingleDef?: boolean;
@@ -180,7 +181,7 @@ export class Executor {
   }
 
   /** Why interpreter instances were replaced so far (reason -> count), e.g. { timeout: 2, recycled: 1 }. */
-  restartReasons(): Record<string, number> {
+  restartReasons(): Partial<Record<RestartReason, number>> {
     return this.pool.restartReasons();
   }
 

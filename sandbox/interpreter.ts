@@ -13,6 +13,7 @@ import { Capture } from "./capture.ts";
 import { DIRTY_EXPORT, MAP_BYTES, PAGE_SHIFT, STACK_POINTER_EXPORT } from "./wasm-rewrite.ts";
 import { ProcExit, WasiHost } from "./wasi.ts";
 import type { Incoming } from "./channel.ts";
+import type { RestartReason } from "./protocol.ts";
 
 export interface InterpreterConfig {
   driverSource: string;
@@ -34,17 +35,17 @@ export interface InterpreterIO {
   next(lastSeq: number): Incoming;
   /** The reply to request `seq`; `restart` says why the instance that answered is replaced next (null: it serves
    * on). The two travel together so that whoever sees the answer also sees its restart counted. */
-  done(seq: number, reply: Reply, restart: string | null): void;
+  done(seq: number, reply: Reply, restart: RestartReason | null): void;
   /** The first boundary of a fresh instance: ready to serve. */
   ready(bootMs: number): void;
-  /** An instance ended between requests (it is replaced next); `reason` is the host error that ended it. */
-  ended(reason: string): void;
+  /** An instance ended between requests (it is replaced next); `reason` is what ended it. */
+  ended(reason: RestartReason): void;
 }
 
 /** How an instance ended: the answer for the request in flight, if one was, and the restart reason. */
 interface End {
   reply: Reply;
-  reason: string;
+  reason: RestartReason;
 }
 
 /** Why an instance ended. */
@@ -54,11 +55,6 @@ class Recycle extends Error {
   constructor(readonly reply: Reply) {
     super("recycled");
   }
-}
-
-/** The restart reason of an instance that ended with `reply`: the result kind, or what crashed it. */
-function endWith(reply: Reply): End {
-  return { reply, reason: reply.s === "crash" ? (reply.e ?? "crash") : reply.s };
 }
 
 /** Bytes of boot-time stderr kept for the boot-failure message. */
@@ -147,14 +143,15 @@ class InstanceRun {
       this.stackPointer = this.instance.exports[STACK_POINTER_EXPORT] as WebAssembly.Global;
       this.host.bind(this.memory);
       (this.instance.exports._start as () => void)();
-      return endWith(this.withOutput({ s: "crash", e: "the driver exited" }, true));
+      return { reply: this.withOutput({ s: "crash", e: "the driver exited" }, true), reason: "driver_exited" };
     } catch (e) {
       if (e instanceof Recycle) return { reply: e.reply, reason: "recycled" };
       // A script's os._exit (proc_exit) is how that program ended: its exit code, not a crash.
       if (e instanceof ProcExit && this.capture) {
         return { reply: this.withOutput({ s: "ok", o: String((e.code >>> 0) & 255) }, true), reason: "exit" };
       }
-      return endWith(this.withOutput(this.classify(e), true));
+      const end = this.classify(e);
+      return { reply: this.withOutput(end.reply, true), reason: end.reason };
     }
   }
 
@@ -168,15 +165,16 @@ class InstanceRun {
     return all.slice(-2000);
   }
 
-  private classify(e: unknown): Reply {
+  /** What an error that ended the instance means: the reply for the request in flight and the restart reason. */
+  private classify(e: unknown): End {
     if (e instanceof Deadline) {
-      if (this.outputExceeded) return { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` };
-      return { s: "timeout", e: "deadline exceeded" };
+      if (this.outputExceeded) return { reply: { s: "output_limit", e: `output exceeded ${this.cfg.outputBytes} bytes` }, reason: "output_limit" };
+      return { reply: { s: "timeout", e: "deadline exceeded" }, reason: "timeout" };
     }
-    if (e instanceof ProcExit) return { s: "crash", e: `interpreter exited with code ${e.code}` };
-    if (e instanceof WebAssembly.RuntimeError) return { s: "crash", e: `trap: ${e.message}` };
-    if (e instanceof RangeError) return { s: "crash", e: `stack overflow: ${e.message}` };
-    return { s: "crash", e: `host error: ${e instanceof Error ? e.message : String(e)}` };
+    if (e instanceof ProcExit) return { reply: { s: "crash", e: `interpreter exited with code ${e.code}` }, reason: "proc_exit" };
+    if (e instanceof WebAssembly.RuntimeError) return { reply: { s: "crash", e: `trap: ${e.message}` }, reason: "trap" };
+    if (e instanceof RangeError) return { reply: { s: "crash", e: `stack overflow: ${e.message}` }, reason: "stack_overflow" };
+    return { reply: { s: "crash", e: `host error: ${e instanceof Error ? e.message : String(e)}` }, reason: "host_error" };
   }
 
   /** The host wrote guest memory [ptr, ptr + len): mark its pages, as an instrumented store would. */

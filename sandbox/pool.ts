@@ -6,6 +6,7 @@
 // watchdog, deadline + graceMs) is abandoned and replaced.
 import { createChannel, post, type Channel } from "./channel.ts";
 import type { InterpreterConfig } from "./interpreter.ts";
+import type { RestartReason } from "./protocol.ts";
 import type { Reply } from "./reply.ts";
 import type { WorkerInit, WorkerMessage } from "./worker.ts";
 
@@ -67,7 +68,7 @@ export class Pool {
   private readonly queue: Job[] = [];
   private closed = false;
   private consecutiveFatal = 0;
-  private readonly restarts = new Map<string, number>();
+  private readonly restarts = new Map<RestartReason, number>();
   private broken: Error | null = null;
 
   private constructor(private readonly cfg: PoolConfig) {}
@@ -95,7 +96,7 @@ export class Pool {
   }
 
   /** Why interpreter instances were replaced so far (reason -> count): timeouts, traps, recycles, host errors. */
-  restartReasons(): Record<string, number> {
+  restartReasons(): Partial<Record<RestartReason, number>> {
     return Object.fromEntries(this.restarts);
   }
 
@@ -185,8 +186,7 @@ export class Pool {
     this.pump();
   }
 
-  private countRestart(why: string): void {
-    const reason = why.replace(/\d+/g, "N").slice(0, 120);
+  private countRestart(reason: RestartReason): void {
     this.restarts.set(reason, (this.restarts.get(reason) ?? 0) + 1);
   }
 

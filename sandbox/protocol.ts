@@ -5,6 +5,12 @@
 export type Status = "ok" | "error" | "timeout" | "memory" | "output_limit" | "invalid" | "crash";
 export const STATUSES: readonly Status[] = ["ok", "error", "timeout", "memory", "output_limit", "invalid", "crash"];
 
+/** Why an interpreter instance was replaced (Executor.restartReasons() counts them): its request ran out of time or
+ * output, its memory grew (`recycled`), a script called os._exit (`exit`), or it crashed: the driver returned
+ * (`driver_exited`), the interpreter exited (`proc_exit`), a wasm trap, a host stack overflow, another host error. */
+export type RestartReason =
+  | "timeout" | "output_limit" | "recycled" | "exit" | "driver_exited" | "proc_exit" | "trap" | "stack_overflow" | "host_error";
+
 /** Python literals travel as text (`"[1, 2]"`, `"'abc'"`), exactly as the AZR buffers and seed files hold them.
  * A judge's `gold` is the repr text a validation produced; `gold_value`, when given, is that validation's `value`
  * (the plain-value encoding, base64) and is used instead of parsing `gold`. */

@@ -32,7 +32,7 @@ export interface RunCodeResponse {
 }
 
 /** SandboxFusion's default run_timeout (seconds). */
-export const DEFAULT_RUN_TIMEOUT_S = 10;
+const DEFAULT_RUN_TIMEOUT_S = 10;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const optionalNumber = (v: unknown) => v === undefined || v === null || (typeof v === "number" && Number.isFinite(v));

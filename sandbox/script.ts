@@ -26,7 +26,7 @@ function exitCode(o: string | undefined): number | null {
 }
 
 /** The Result of a script request's reply: the host's own ending as it is, a frame's only when plausible. */
-export function scriptResult(r: Reply): Result {
+function scriptResult(r: Reply): Result {
   // No output captured: refused before the guest ran (too large), or the pool answered for a lost worker.
   if (!r.out) return { status: r.s, error: r.e ?? r.s, ms: 0 };
   const code = r.out.framed && !PROGRAM_ENDINGS.includes(r.s) ? null : exitCode(r.o);

@@ -1,5 +1,6 @@
-// A small dependency-free WebAssembly binary rewriter: pure functions over bytes, run once per process (about 100 ms
-// for python.wasm). It strips custom sections, caps the linear memory, and adds two kinds of instrumentation:
+// A small dependency-free WebAssembly binary rewriter: pure functions over bytes, run once per process for each
+// (memory cap, dirty tracking) that module.ts compiles (about 100 ms for python.wasm). It strips custom sections,
+// caps the linear memory, exports the shadow-stack pointer, and adds two kinds of instrumentation:
 //   fuel:  after every `loop` header, `fuel--; if (fuel == 0) { fuel = QUANTUM; call tick; drop }`, where `tick` is an
 //          existing () -> i32 import (so no function index shifts) — the host's deadline check runs inside any loop,
 //          including C-level ones (`sum(range(10**15))`, regex backtracking) that never return to Python;
@@ -109,7 +110,7 @@ export function parseSections(wasm: Uint8Array): Section[] {
   return sections;
 }
 
-export function assemble(sections: Section[]): Uint8Array {
+function assemble(sections: Section[]): Uint8Array {
   const parts: Uint8Array[] = [Uint8Array.from(MAGIC)];
   for (const s of sections) parts.push(Uint8Array.from([s.id, ...encodeU32(s.body.length)]), s.body);
   return concat(parts);
@@ -171,7 +172,7 @@ function skipLimits(b: Uint8Array, pos: number): number {
 }
 
 /** Function types as [params, results] valtype byte lists. */
-export function parseTypes(body: Uint8Array): Array<[number[], number[]]> {
+function parseTypes(body: Uint8Array): Array<[number[], number[]]> {
   const [count, p0] = readU32(body, 0);
   const out: Array<[number[], number[]]> = [];
   let pos = p0;
@@ -188,7 +189,7 @@ export function parseTypes(body: Uint8Array): Array<[number[], number[]]> {
 }
 
 /** The memory section with its (single) memory's maximum set to `maxPages`. */
-export function capMemory(body: Uint8Array, maxPages: number): Uint8Array {
+function capMemory(body: Uint8Array, maxPages: number): Uint8Array {
   const [count, p0] = readU32(body, 0);
   if (count !== 1) throw new Error(`wasm: expected one memory, found ${count}`);
   const flag = body[p0]!;

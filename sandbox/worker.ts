@@ -3,6 +3,7 @@
 // compiled Module once, then serves requests from its channel forever; instances are replaced inside the thread.
 import { openChannel, take } from "./channel.ts";
 import { Interpreter, type InterpreterConfig } from "./interpreter.ts";
+import type { RestartReason } from "./protocol.ts";
 import type { Reply } from "./reply.ts";
 
 declare const self: Worker;
@@ -10,8 +11,8 @@ declare const self: Worker;
 /** Messages the worker posts to the pool. */
 export type WorkerMessage =
   | { type: "ready"; bootMs: number }
-  | { type: "result"; seq: number; reply: Reply; restart: string | null }
-  | { type: "ended"; reason: string }
+  | { type: "result"; seq: number; reply: Reply; restart: RestartReason | null }
+  | { type: "ended"; reason: RestartReason }
   | { type: "fatal"; error: string };
 
 export interface WorkerInit {

@@ -11,7 +11,7 @@ import { Clock } from "../engine/trainer/clock.ts";
 import type { StepContext } from "../engine/trainer/context.ts";
 import { learnabilityPrompt, solveRates } from "../engine/trainer/learnability.ts";
 import type { Generation, PolicyLike } from "../engine/trainer/ports.ts";
-import { Progress } from "../engine/trainer/progress.ts";
+import { ProgressDisplay } from "../engine/trainer/progress.ts";
 import { scoreSolve } from "../engine/trainer/solve.ts";
 import { validateProposal } from "../engine/trainer/validate.ts";
 import { proposeInductionPrompt, proposeIoPrompt, solvePrompt } from "../engine/tasks/prompts.ts";
@@ -137,7 +137,7 @@ const ctxOf = (executor: Executor): StepContext => ({
   config,
   rng: Rng.seeded(7),
   clock: new Clock(),
-  progress: new Progress(null, 1),
+  progress: new ProgressDisplay(null, 1),
   step: 3,
   interrupted: () => false,
 });

@@ -12,7 +12,7 @@ import { makeCheckpoint, Policy } from "../engine/model/index.ts";
 import { Rng } from "../engine/rng.ts";
 import { Clock } from "../engine/trainer/clock.ts";
 import type { StepContext } from "../engine/trainer/context.ts";
-import { Progress } from "../engine/trainer/progress.ts";
+import { ProgressDisplay } from "../engine/trainer/progress.ts";
 import { type TrainedSequence, update } from "../engine/trainer/update.ts";
 import { writeTruncatedQwen } from "../engine/warmstart/vocab.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
@@ -61,7 +61,7 @@ async function run(variant: Variant, lr: number, steps: number): Promise<number[
       algorithm: { ...REFERENCE_DEFAULTS.algorithm, lr, maxGradNorm: 1e9 },
     };
     const rng = Rng.seeded(11);
-    const ctx = { policy, config, rng, clock: new Clock(), progress: new Progress(null, steps), step: 0, interrupted: () => false } as unknown as StepContext;
+    const ctx = { policy, config, rng, clock: new Clock(), progress: new ProgressDisplay(null, steps), step: 0, interrupted: () => false } as unknown as StepContext;
     const curve = [await expectedReward(policy)];
     for (let s = 0; s < steps; s++) {
       const gens = await policy.generate(Array.from({ length: BATCH }, () => prompt), { maxNew: 1, temperature: 1, seed: 1000 + s });

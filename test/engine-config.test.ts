@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../engine/config/load.ts";
-import { PRESET_NAMES, PRESETS, SEED_CORPUS } from "../engine/config/presets.ts";
+import { TRAIN_PRESET_NAMES, TRAIN_PRESETS, SEED_CORPUS } from "../engine/config/presets.ts";
 import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../engine/config/validate.ts";
 
@@ -24,9 +24,9 @@ describe("defaults and presets", () => {
   });
   test("tiny is the default and validates; qwen2.5-coder needs --checkpoint", () => {
     expect(resolveConfig({}).preset).toBe("tiny");
-    expect(PRESET_NAMES).toEqual(["tiny", "qwen2.5-coder"]);
+    expect(TRAIN_PRESET_NAMES).toEqual(["tiny", "qwen2.5-coder"]);
     expect(() => resolveConfig({ preset: "qwen2.5-coder" })).toThrow(/pass --checkpoint DIR/);
-    expect(PRESETS["qwen2.5-coder"].data.seedFile).toMatch(/7b_coder_seed_io\.jsonl$/);
+    expect(TRAIN_PRESETS["qwen2.5-coder"].data.seedFile).toMatch(/7b_coder_seed_io\.jsonl$/);
     // Its seed files ship in the repository, so a fresh clone resolves it given a checkpoint directory.
     const ckpt = mkdtempSync(join(tmpdir(), "azr-ckpt-"));
     writeFileSync(join(ckpt, "config.json"), "{}");

@@ -5,7 +5,7 @@ import { Executor } from "../sandbox/index.ts";
 import { REFERENCE_DEFAULTS, type TrainConfig } from "../engine/config/schema.ts";
 import { Clock } from "../engine/trainer/clock.ts";
 import { gradeAnswer } from "../engine/trainer/grade.ts";
-import { Progress } from "../engine/trainer/progress.ts";
+import { ProgressDisplay } from "../engine/trainer/progress.ts";
 import { scoreSolve } from "../engine/trainer/solve.ts";
 import { validateProposal } from "../engine/trainer/validate.ts";
 import { proposeInductionPrompt, proposeIoPrompt, solvePrompt } from "../engine/tasks/prompts.ts";
@@ -27,7 +27,7 @@ afterAll(async () => {
 const ctxWith = (patch: Partial<TrainConfig["rewards"]> = {}) => ({
   executor,
   clock: new Clock(),
-  progress: new Progress(null, 1),
+  progress: new ProgressDisplay(null, 1),
   config: { ...REFERENCE_DEFAULTS, rewards: { ...REFERENCE_DEFAULTS.rewards, ...patch } },
   step: 7,
 });

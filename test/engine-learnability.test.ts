@@ -7,7 +7,7 @@ import { REFERENCE_DEFAULTS, type TrainConfig } from "../engine/config/schema.ts
 import { Tokenizer } from "../engine/tokenizer/index.ts";
 import { Clock } from "../engine/trainer/clock.ts";
 import { learnabilityPlan, rateFromResponses } from "../engine/trainer/learnability.ts";
-import { Progress } from "../engine/trainer/progress.ts";
+import { ProgressDisplay } from "../engine/trainer/progress.ts";
 import { proposerReward } from "../engine/rewards/proposer.ts";
 import type { IoProgram, PosedProgram } from "../engine/tasks/types.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 const config = (maxPromptTokens = 6144): TrainConfig => ({ ...REFERENCE_DEFAULTS, tasks: { ...REFERENCE_DEFAULTS.tasks, maxPromptTokens } });
-const ctx = (c = config()) => ({ executor, clock: new Clock(), progress: new Progress(null, 1), config: c, step: 3, policy: { tokenizer } });
+const ctx = (c = config()) => ({ executor, clock: new Clock(), progress: new ProgressDisplay(null, 1), config: c, step: 3, policy: { tokenizer } });
 
 // A snippet that mentions "Assistant:": the text the reference cuts at the first marker would lose the response.
 const TASK: IoProgram = { snippet: 'def f(s):\n    return "Assistant: " + s', input: "'hi'", output: "'Assistant: hi'", imports: [], step: 3 };

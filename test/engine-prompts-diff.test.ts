@@ -8,7 +8,7 @@ import { loadInductionSeeds, loadIoSeeds, zeroSeedInduction, zeroSeedIo } from "
 import { SEED_CORPUS } from "../engine/config/presets.ts";
 import { Rng } from "../engine/rng.ts";
 import { proposeInductionPrompt, proposeIoPrompt, solveAbductionPrompt, solveDeductionPrompt, solveInductionPrompt } from "../engine/tasks/prompts.ts";
-import { REFERENCE_BANNED_WORDS } from "../engine/tasks/templates.ts";
+import { REFERENCE_BANNED_WORDS } from "../sandbox/azr.ts";
 import type { InductionProgram, IoProgram } from "../engine/tasks/types.ts";
 import { runReference } from "./support/azr-reference.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";

@@ -21,7 +21,7 @@ import {
   solveInductionPrompt,
   solvePrompt,
 } from "../engine/tasks/prompts.ts";
-import { REFERENCE_BANNED_WORDS } from "../engine/tasks/templates.ts";
+import { REFERENCE_BANNED_WORDS } from "../sandbox/azr.ts";
 import { splitPairs } from "../engine/tasks/types.ts";
 import { zeroSeedInduction, zeroSeedIo } from "../engine/buffers/seed.ts";
 

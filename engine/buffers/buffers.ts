@@ -12,8 +12,8 @@ export interface BufferSnapshot {
   offered?: Record<TaskType, OfferedCounts>;
 }
 
-export const ioKey = (p: IoProgram): string => JSON.stringify([p.snippet, p.input]);
-export const inductionKey = (p: InductionProgram): string => JSON.stringify([p.snippet, p.inputs]);
+const ioKey = (p: IoProgram): string => JSON.stringify([p.snippet, p.input]);
+const inductionKey = (p: InductionProgram): string => JSON.stringify([p.snippet, p.inputs]);
 
 export class Buffers {
   readonly abduction: ProgramBuffer<IoProgram>;

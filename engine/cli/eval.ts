@@ -35,7 +35,7 @@ export interface EvalRequest {
   json: boolean;
 }
 
-export function parseEvalFlags(argv: string[]): EvalRequest | "help" {
+function parseEvalFlags(argv: string[]): EvalRequest | "help" {
   const values = parseFlagValues(argv, {
     checkpoint: { type: "string" }, file: { type: "string" }, tasks: { type: "string" }, limit: { type: "string" },
     "max-new": { type: "string" }, "max-prompt": { type: "string" }, batch: { type: "string" }, style: { type: "string" },

@@ -31,7 +31,7 @@ function number(flag: string, raw: string | undefined, fallback: number, ok: (n:
 
 const isCount = (n: number) => Number.isSafeInteger(n) && n >= 0;
 
-export function parseGenerateArgs(argv: string[]): GenerateRequest {
+function parseGenerateArgs(argv: string[]): GenerateRequest {
   let values;
   try {
     ({ values } = parseArgs({

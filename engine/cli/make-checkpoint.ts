@@ -1,12 +1,12 @@
 // `bun run make-checkpoint --out DIR [options]`: writes a random-init checkpoint in Hugging Face format (USAGE below).
 // Exit codes: 0 written (or --help), 2 bad flag, 1 other.
 import { parseArgs } from "node:util";
-import { type CheckpointSpec, makeCheckpoint, parameterCount, PRESET_NAMES, type PresetName, readConfig } from "../model/index.ts";
+import { type CheckpointSpec, makeCheckpoint, parameterCount, SHAPE_NAMES, type ShapeName, readConfig } from "../model/index.ts";
 import { UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run make-checkpoint --out DIR [options]
   --out DIR              where to write config.json, model.safetensors and the tokenizer files (required)
-  --preset NAME          a model shape: ${PRESET_NAMES.join(", ")}
+  --preset NAME          a model shape: ${SHAPE_NAMES.join(", ")}
   --arch qwen2|llama     architecture (qwen2: q/k/v bias; llama: none)
   --hidden N --layers N --heads N --kv-heads N --intermediate N --vocab N
                          override the shape's sizes
@@ -44,8 +44,8 @@ export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec }
     if (typeof raw === "string") (spec as unknown as Record<string, number>)[key] = toInt(flag, raw);
   }
   if (values.preset !== undefined) {
-    if (!PRESET_NAMES.includes(values.preset as PresetName)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(", ")}`);
-    spec.preset = values.preset as PresetName;
+    if (!SHAPE_NAMES.includes(values.preset as ShapeName)) throw new UsageError(`--preset must be one of ${SHAPE_NAMES.join(", ")}`);
+    spec.preset = values.preset as ShapeName;
   }
   if (values.arch !== undefined) {
     if (values.arch !== "qwen2" && values.arch !== "llama") throw new UsageError(`--arch must be qwen2 or llama`);

@@ -14,7 +14,7 @@ const USAGE = `usage: bun run rollout-worker --nats nats://HOST:PORT [--stream S
   --name NAME    this worker's name in logs and results (default host:pid)
   --help         this text`;
 
-export function parseWorkerArgs(argv: string[]): { url: string; stream: string; name?: string } | "help" {
+function parseWorkerArgs(argv: string[]): { url: string; stream: string; name?: string } | "help" {
   const v = parseFlagValues(argv, { nats: { type: "string" }, stream: { type: "string" }, name: { type: "string" }, help: { type: "boolean", short: "h" } });
   if (v.help) return "help";
   if (typeof v.nats !== "string") throw new UsageError("--nats nats://HOST:PORT is required");

@@ -5,18 +5,18 @@
 import { resolve } from "node:path";
 import { resolveConfig } from "../config/load.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../config/validate.ts";
-import { PRESET_NAMES } from "../config/presets.ts";
+import { TRAIN_PRESET_NAMES } from "../config/presets.ts";
 import { REFERENCE_DEFAULTS } from "../config/schema.ts";
 import { RUN_CONFIG, RunDirError, runConfig, runTraining } from "../trainer/run.ts";
 import { DEFAULT_PORT, PortInUse, startDashboard } from "../../dashboard/server.ts";
 import { getGpu } from "../../kernels/index.ts";
-import { formatPlan, planFor, PRESET_NAMES as SHAPE_NAMES, readConfig, resolveShape } from "../model/index.ts";
+import { formatPlan, planFor, SHAPE_NAMES, readConfig, resolveShape } from "../model/index.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import { Tokenizer } from "../tokenizer/index.ts";
 import { UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run train [options]
-  --preset P        ${PRESET_NAMES.join(" | ")} (default tiny: the shipped warm-start model, runs on a CPU)
+  --preset P        ${TRAIN_PRESET_NAMES.join(" | ")} (default tiny: the shipped warm-start model, runs on a CPU)
   --config FILE     JSON file with settings that override the preset (same shape as config.json of a run)
   --checkpoint DIR  model checkpoint to train (required by qwen2.5-coder; tiny uses engine/data/warmstart)
   --steps N         number of training steps
@@ -94,7 +94,7 @@ async function dryRun(config: TrainConfig, shape: string | undefined): Promise<n
 }
 
 /** `a.b=value` → { a: { b: value } }; the value is JSON when it parses, else a string. */
-export function setPatch(text: string): unknown {
+function setPatch(text: string): unknown {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UsageError(`--set ${text}: expected KEY=VALUE, e.g. --set rewards.extremeValue=0`);
   let value: unknown;

@@ -39,7 +39,7 @@ function parseRoles(raw: string | undefined): RoleKey[] {
   return roles as RoleKey[];
 }
 
-export function parseWarmstartFlags(argv: string[]): WarmstartOptions | "help" {
+function parseWarmstartFlags(argv: string[]): WarmstartOptions | "help" {
   const values = parseFlagValues(argv, {
     out: { type: "string" }, init: { type: "string" }, size: { type: "string" }, steps: { type: "string" }, seed: { type: "string" },
     vocab: { type: "string" }, batch: { type: "string" }, lr: { type: "string" }, programs: { type: "string" },

@@ -3,7 +3,7 @@
 // fails before a model is built.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_PRESET, NEEDS_CHECKPOINT, PRESET_NAMES, PRESETS, type PresetName } from "./presets.ts";
+import { DEFAULT_TRAIN_PRESET, NEEDS_CHECKPOINT, TRAIN_PRESET_NAMES, TRAIN_PRESETS, type TrainPreset } from "./presets.ts";
 import { REFERENCE_DEFAULTS, type TrainConfig } from "./schema.ts";
 import { ConfigError, mergeConfig, validateConfig } from "./validate.ts";
 
@@ -15,15 +15,15 @@ export interface ConfigSources {
   flags?: Array<{ source: string; patch: unknown }>;
 }
 
-export function presetName(name: string | undefined): PresetName {
-  const chosen = name ?? DEFAULT_PRESET;
-  if (!(PRESET_NAMES as string[]).includes(chosen)) {
-    throw new ConfigError(`unknown preset "${chosen}"; choose one of: ${PRESET_NAMES.join(", ")}`);
+function trainPreset(name: string | undefined): TrainPreset {
+  const chosen = name ?? DEFAULT_TRAIN_PRESET;
+  if (!(TRAIN_PRESET_NAMES as string[]).includes(chosen)) {
+    throw new ConfigError(`unknown preset "${chosen}"; choose one of: ${TRAIN_PRESET_NAMES.join(", ")}`);
   }
-  return chosen as PresetName;
+  return chosen as TrainPreset;
 }
 
-export function readConfigFile(path: string): unknown {
+function readConfigFile(path: string): unknown {
   if (!existsSync(path)) throw new ConfigError(`config file ${path} does not exist`);
   try {
     return JSON.parse(readFileSync(path, "utf8"));
@@ -33,9 +33,9 @@ export function readConfigFile(path: string): unknown {
 }
 
 /** The merged, validated config; throws ConfigError naming the bad value and its fix. */
-export function resolveConfig(sources: ConfigSources): { preset: PresetName; config: TrainConfig } {
-  const preset = presetName(sources.preset);
-  const patches = [{ source: `preset ${preset}`, patch: PRESETS[preset] as unknown }];
+export function resolveConfig(sources: ConfigSources): { preset: TrainPreset; config: TrainConfig } {
+  const preset = trainPreset(sources.preset);
+  const patches = [{ source: `preset ${preset}`, patch: TRAIN_PRESETS[preset] as unknown }];
   if (sources.configFile) patches.push({ source: sources.configFile, patch: readConfigFile(sources.configFile) });
   patches.push(...(sources.flags ?? []));
   const config = validateConfig(mergeConfig(REFERENCE_DEFAULTS, patches));
@@ -47,7 +47,7 @@ export function resolveConfig(sources: ConfigSources): { preset: PresetName; con
 }
 
 /** Every input path exists and has the right kind, before any work starts. */
-export function checkPaths(c: TrainConfig): void {
+function checkPaths(c: TrainConfig): void {
   const file = (key: string, path: string | null): void => {
     if (path !== null && !(existsSync(path) && statSync(path).isFile())) {
       throw new ConfigError(`${key}: file ${path} does not exist`);

@@ -12,7 +12,7 @@ export const SEED_CORPUS = resolve(REPO_ROOT, "engine", "data", "azr-seed");
 /** The warm-start checkpoint shipped in the repository (bun run warmstart; its README records how it was made). */
 export const WARMSTART_CHECKPOINT = resolve(REPO_ROOT, "engine", "data", "warmstart");
 
-export const PRESETS = {
+export const TRAIN_PRESETS = {
   tiny: {
     steps: 3,
     checkpointEvery: 1,
@@ -33,8 +33,8 @@ export const PRESETS = {
   },
 } satisfies Record<string, ConfigPatch>;
 
-export type PresetName = keyof typeof PRESETS;
-export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-export const DEFAULT_PRESET: PresetName = "tiny";
+export type TrainPreset = keyof typeof TRAIN_PRESETS;
+export const TRAIN_PRESET_NAMES = Object.keys(TRAIN_PRESETS) as TrainPreset[];
+export const DEFAULT_TRAIN_PRESET: TrainPreset = "tiny";
 /** Presets that cannot make their own model. */
-export const NEEDS_CHECKPOINT: ReadonlySet<PresetName> = new Set(["qwen2.5-coder"]);
+export const NEEDS_CHECKPOINT: ReadonlySet<TrainPreset> = new Set(["qwen2.5-coder"]);

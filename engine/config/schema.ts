@@ -5,15 +5,19 @@
 // before any work starts.
 import type { TaskType } from "../tasks/types.ts";
 import type { FReplaceLocation } from "../tasks/parse.ts";
+import type { InductionReward } from "../rewards/solver.ts";
+import type { Whitening } from "../trr/advantage.ts";
 import type { PromptStyle } from "../tasks/prompts.ts";
-import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
+import { REFERENCE_BANNED_WORDS } from "../../sandbox/azr.ts";
 import { resolve } from "node:path";
 import { DEFAULT_STREAM } from "../rollout-workers/protocol.ts";
 
 /** Held-out deduction/abduction rows shipped with the engine (see engine/data/README.md). */
 export const DEFAULT_EVAL_FILE = resolve(import.meta.dir, "..", "data", "heldout-io.jsonl");
 
-export interface ModelConfig {
+/** The run's `model` section: which checkpoint it trains and how the policy is sized (the architecture itself is
+ * engine/model's ModelConfig, read from the checkpoint's config.json). */
+export interface RunModelConfig {
   /** A checkpoint directory (config.json, safetensors, tokenizer); null = make a random one into the run dir. */
   checkpoint: string | null;
   /** Architecture preset of the random checkpoint made when `checkpoint` is null. */
@@ -35,14 +39,20 @@ export interface DataConfig {
   seedRows: number;
 }
 
-export type CapPolicy = "keep_oldest" | "fifo";
-export type SolveMix = "max_new" | "uniform_total";
+// Each enum is one const array (what validateConfig accepts) and the type read from it.
+export const CAP_POLICIES = ["keep_oldest", "fifo"] as const;
+export type CapPolicy = (typeof CAP_POLICIES)[number];
+export const SOLVE_MIXES = ["max_new", "uniform_total"] as const;
+export type SolveMix = (typeof SOLVE_MIXES)[number];
 /** last_offered: the buffer's last N entries, N = programs offered in the window (reference); step_tag: by tag. */
-export type RecentSet = "last_offered" | "step_tag";
+export const RECENT_SETS = ["last_offered", "step_tag"] as const;
+export type RecentSet = (typeof RECENT_SETS)[number];
 /** refill: filter at contentMaxTokens, refill by drawing again (reference); drop: filter at maxPromptTokens, train smaller. */
-export type SolveLengthFilter = "refill" | "drop";
+export const SOLVE_LENGTH_FILTERS = ["refill", "drop"] as const;
+export type SolveLengthFilter = (typeof SOLVE_LENGTH_FILTERS)[number];
 /** all: decay every parameter (torch AdamW, as verl uses it); matrices: skip norms and biases. */
-export type WeightDecayMask = "all" | "matrices";
+export const WEIGHT_DECAY_MASKS = ["all", "matrices"] as const;
+export type WeightDecayMask = (typeof WEIGHT_DECAY_MASKS)[number];
 
 export interface BufferConfig {
   /** Most programs per buffer (reference max_programs). */
@@ -120,12 +130,12 @@ export interface RewardConfig {
   /** Proposer reward when the solve rate is 0 or 1 (reference code: −0.5; paper Eq. 4: 0). */
   extremeValue: number;
   /** binary: an induction answer scores 1 only if every hidden pair passes (reference scripts); accuracy: the fraction. */
-  inductionReward: "binary" | "accuracy";
+  inductionReward: InductionReward;
 }
 
 export interface AlgorithmConfig {
   /** token: mean/std over all valid response tokens of a (task, role) batch (verl); sequence: over rewards (paper). */
-  whitening: "token" | "sequence";
+  whitening: Whitening;
   whitenEps: number;
   clipLow: number;
   clipHigh: number;
@@ -182,7 +192,7 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Proposals and solver answers of each (task, role) batch recorded per step in samples.jsonl; 0 = none. */
   samplesPerBatch: number;
-  model: ModelConfig;
+  model: RunModelConfig;
   data: DataConfig;
   buffers: BufferConfig;
   tasks: TaskConfig;

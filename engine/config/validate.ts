@@ -2,8 +2,14 @@
 // value and says how to fix it.
 import { natsUrlProblem } from "../../sandbox/index.ts";
 import { names } from "../rollout-workers/protocol.ts";
+import { INDUCTION_REWARDS } from "../rewards/solver.ts";
+import { F_REPLACE_LOCATIONS } from "../tasks/parse.ts";
+import { PROMPT_STYLES } from "../tasks/prompts.ts";
 import { TASK_TYPES } from "../tasks/types.ts";
-import type { ConfigPatch, TrainConfig } from "./schema.ts";
+import { WHITENINGS } from "../trr/advantage.ts";
+import {
+  CAP_POLICIES, type ConfigPatch, RECENT_SETS, SOLVE_LENGTH_FILTERS, SOLVE_MIXES, type TrainConfig, WEIGHT_DECAY_MASKS,
+} from "./schema.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -53,6 +59,12 @@ function mergeInto(target: Record<string, unknown>, patch: unknown, prefix: stri
 
 type Check = [ok: boolean, path: string, value: unknown, fix: string];
 
+/** Whether `value` is one of an enum's values (its const array). */
+const isOneOf = (values: readonly string[], value: string): boolean => values.includes(value);
+
+/** The fix for a value outside an enum: `use "a" or "b"`. */
+const useOneOf = (values: readonly string[]): string => `use ${values.map((v) => JSON.stringify(v)).join(" or ")}`;
+
 /** What is wrong with a value, as the check that throws on it says; null when nothing is. */
 function problem(check: () => unknown): string | null {
   try {
@@ -81,10 +93,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [Number.isSafeInteger(c.model.makeSeed), "model.makeSeed", c.model.makeSeed, "use an integer"],
     [int(c.data.seedRows, 1), "data.seedRows", c.data.seedRows, "use an integer ≥ 1"],
     [int(c.buffers.cap, 1), "buffers.cap", c.buffers.cap, "use an integer ≥ 1"],
-    [["keep_oldest", "fifo"].includes(c.buffers.capPolicy), "buffers.capPolicy", c.buffers.capPolicy, 'use "keep_oldest" or "fifo"'],
-    [["max_new", "uniform_total"].includes(c.buffers.solveMix), "buffers.solveMix", c.buffers.solveMix, 'use "max_new" or "uniform_total"'],
+    [isOneOf(CAP_POLICIES, c.buffers.capPolicy), "buffers.capPolicy", c.buffers.capPolicy, useOneOf(CAP_POLICIES)],
+    [isOneOf(SOLVE_MIXES, c.buffers.solveMix), "buffers.solveMix", c.buffers.solveMix, useOneOf(SOLVE_MIXES)],
     [int(c.buffers.recentWindow, 1), "buffers.recentWindow", c.buffers.recentWindow, "use an integer ≥ 1"],
-    [["last_offered", "step_tag"].includes(c.buffers.recentSet), "buffers.recentSet", c.buffers.recentSet, 'use "last_offered" or "step_tag"'],
+    [isOneOf(RECENT_SETS, c.buffers.recentSet), "buffers.recentSet", c.buffers.recentSet, useOneOf(RECENT_SETS)],
     [
       c.tasks.types.length > 0 && c.tasks.types.every((t) => TASK_TYPES.includes(t)) && new Set(c.tasks.types).size === c.tasks.types.length,
       "tasks.types", c.tasks.types, `use distinct values of ${TASK_TYPES.join(", ")}`,
@@ -92,15 +104,15 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [int(c.tasks.batchSize, 1), "tasks.batchSize", c.tasks.batchSize, "use an integer ≥ 1"],
     [int(c.tasks.references, 1), "tasks.references", c.tasks.references, "use an integer ≥ 1"],
     [int(c.tasks.numInputs, 2), "tasks.numInputs", c.tasks.numInputs, "use an integer ≥ 2 (half are hidden)"],
-    [["not_first", "any_last"].includes(c.tasks.fReplaceLocation), "tasks.fReplaceLocation", c.tasks.fReplaceLocation, 'use "not_first" or "any_last"'],
-    [["azr", "compact"].includes(c.tasks.promptStyle), "tasks.promptStyle", c.tasks.promptStyle, 'use "azr" (verbatim) or "compact"'],
+    [isOneOf(F_REPLACE_LOCATIONS, c.tasks.fReplaceLocation), "tasks.fReplaceLocation", c.tasks.fReplaceLocation, useOneOf(F_REPLACE_LOCATIONS)],
+    [isOneOf(PROMPT_STYLES, c.tasks.promptStyle), "tasks.promptStyle", c.tasks.promptStyle, 'use "azr" (verbatim) or "compact"'],
     [c.tasks.bannedWords.every((w) => typeof w === "string" && w !== ""), "tasks.bannedWords", c.tasks.bannedWords, "use non-empty strings"],
     [int(c.tasks.maxPromptTokens, 1), "tasks.maxPromptTokens", c.tasks.maxPromptTokens, "use an integer ≥ 1"],
     [
       int(c.tasks.contentMaxTokens, 1) && c.tasks.contentMaxTokens <= c.tasks.maxPromptTokens,
       "tasks.contentMaxTokens", c.tasks.contentMaxTokens, `use an integer in [1, tasks.maxPromptTokens = ${c.tasks.maxPromptTokens}]`,
     ],
-    [["refill", "drop"].includes(c.tasks.solveLengthFilter), "tasks.solveLengthFilter", c.tasks.solveLengthFilter, 'use "refill" or "drop"'],
+    [isOneOf(SOLVE_LENGTH_FILTERS, c.tasks.solveLengthFilter), "tasks.solveLengthFilter", c.tasks.solveLengthFilter, useOneOf(SOLVE_LENGTH_FILTERS)],
     [
       c.tasks.maxPromptTokens + c.rollout.maxNewTokens <= c.model.maxSeq,
       "model.maxSeq", c.model.maxSeq, `must hold tasks.maxPromptTokens + rollout.maxNewTokens = ${c.tasks.maxPromptTokens + c.rollout.maxNewTokens}; raise it or shorten those`,
@@ -121,8 +133,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     ],
     [c.rewards.learnabilityTemperature >= 0, "rewards.learnabilityTemperature", c.rewards.learnabilityTemperature, "use a number ≥ 0"],
     [c.rewards.extremeValue >= -1 && c.rewards.extremeValue <= 1, "rewards.extremeValue", c.rewards.extremeValue, "use a number in [−1, 1] (reference −0.5, paper 0)"],
-    [["binary", "accuracy"].includes(c.rewards.inductionReward), "rewards.inductionReward", c.rewards.inductionReward, 'use "binary" or "accuracy"'],
-    [["token", "sequence"].includes(a.whitening), "algorithm.whitening", a.whitening, 'use "token" or "sequence"'],
+    [isOneOf(INDUCTION_REWARDS, c.rewards.inductionReward), "rewards.inductionReward", c.rewards.inductionReward, useOneOf(INDUCTION_REWARDS)],
+    [isOneOf(WHITENINGS, a.whitening), "algorithm.whitening", a.whitening, useOneOf(WHITENINGS)],
     [a.whitenEps > 0, "algorithm.whitenEps", a.whitenEps, "use a number > 0"],
     [unit(a.clipLow), "algorithm.clipLow", a.clipLow, "use a number in [0, 1]"],
     [a.clipHigh >= 0, "algorithm.clipHigh", a.clipHigh, "use a number ≥ 0"],
@@ -131,7 +143,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [a.klCoeff >= 0, "algorithm.klCoeff", a.klCoeff, "use a number ≥ 0"],
     [a.lr > 0, "algorithm.lr", a.lr, "use a number > 0"],
     [a.weightDecay >= 0, "algorithm.weightDecay", a.weightDecay, "use a number ≥ 0"],
-    [["all", "matrices"].includes(a.weightDecayMask), "algorithm.weightDecayMask", a.weightDecayMask, 'use "all" or "matrices"'],
+    [isOneOf(WEIGHT_DECAY_MASKS, a.weightDecayMask), "algorithm.weightDecayMask", a.weightDecayMask, useOneOf(WEIGHT_DECAY_MASKS)],
     [a.betas.length === 2 && a.betas.every((b) => typeof b === "number" && b >= 0 && b < 1), "algorithm.betas", a.betas, "use two numbers in [0, 1)"],
     [a.adamEps > 0, "algorithm.adamEps", a.adamEps, "use a number > 0"],
     [a.maxGradNorm > 0, "algorithm.maxGradNorm", a.maxGradNorm, "use a number > 0"],

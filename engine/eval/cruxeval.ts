@@ -12,7 +12,7 @@ import { Clock } from "../trainer/clock.ts";
 import type { StepContext } from "../trainer/context.ts";
 import { gradeAnswer } from "../trainer/grade.ts";
 import type { ExecutorLike, PolicyLike } from "../trainer/ports.ts";
-import { Progress } from "../trainer/progress.ts";
+import { ProgressDisplay } from "../trainer/progress.ts";
 import { encodePrompt } from "../trainer/rollout.ts";
 
 export type EvalTask = "deduction" | "abduction";
@@ -95,7 +95,7 @@ export async function evaluateRows(policy: PolicyLike, executor: ExecutorLike, r
     executor,
     config,
     clock: new Clock(),
-    progress: new Progress(null, 0),
+    progress: new ProgressDisplay(null, 0),
   };
   const results: RowResult[] = [];
   for (const task of o.tasks) {

@@ -6,6 +6,6 @@ export { type AdapterLimits, adapterLimits, checkPlan, formatPlan, type MemoryPl
 export { type StepOptions } from "./optimizer.ts";
 export { type Sequence } from "./pack.ts";
 export { planFor, Policy, type PolicySizes, type TokenGrads, type TokenStats } from "./policy.ts";
-export { PRESET_NAMES, PRESETS, type PresetName } from "./presets.ts";
+export { SHAPE_NAMES, SHAPES, type ShapeName } from "./shapes.ts";
 export { type DiskDtype, readSafetensorsDir, type TensorMap, writeSafetensors } from "./safetensors.ts";
 export { checkWeights, parameterCount, weightSpecs } from "./weights.ts";

@@ -2,11 +2,11 @@
 import { Tokenizer } from "../tokenizer/index.ts";
 import type { ModelConfig } from "./config.ts";
 import { randomTensors, saveCheckpoint } from "./checkpoint.ts";
-import { PRESET_NAMES, PRESETS, type PresetName } from "./presets.ts";
+import { SHAPE_NAMES, SHAPES, type ShapeName } from "./shapes.ts";
 import type { DiskDtype } from "./safetensors.ts";
 
 export interface CheckpointSpec extends Partial<ModelConfig> {
-  preset?: PresetName;
+  preset?: ShapeName;
   seed: number;
   dtype?: "f32" | "bf16" | "f16";
   /** tokenizer.json to ship with the checkpoint (default: Qwen2.5's). */
@@ -17,9 +17,9 @@ const DTYPES: Record<NonNullable<CheckpointSpec["dtype"]>, DiskDtype> = { f32: "
 
 export function resolveShape(spec: CheckpointSpec, tokenizer: Tokenizer): ModelConfig {
   const preset = spec.preset ?? "tiny";
-  if (!PRESET_NAMES.includes(preset)) throw new Error(`unknown preset "${preset}"; one of ${PRESET_NAMES.join(", ")}`);
+  if (!SHAPE_NAMES.includes(preset)) throw new Error(`unknown preset "${preset}"; one of ${SHAPE_NAMES.join(", ")}`);
   const { preset: _p, seed: _s, dtype: _d, tokenizer: _t, ...overrides } = spec;
-  const shape: ModelConfig = { vocabSize: tokenizer.vocabSize, ...PRESETS[preset], ...overrides };
+  const shape: ModelConfig = { vocabSize: tokenizer.vocabSize, ...SHAPES[preset], ...overrides };
   if (overrides.hidden !== undefined && overrides.headDim === undefined) shape.headDim = shape.hidden / shape.heads;
   if (!Number.isInteger(shape.headDim) || shape.heads % shape.kvHeads !== 0) {
     throw new Error(`bad shape: hidden ${shape.hidden}, heads ${shape.heads}, kvHeads ${shape.kvHeads}, headDim ${shape.headDim}`);

@@ -1,8 +1,9 @@
 // AdamW over every parameter (kernels/adamw.ts), with its state saved to and restored from one file for an exact
 // resume. File: 8-byte little-endian header length, JSON header {format, steps, params: [{name, size}]}, then each
 // parameter's m and v as f32, in header order. Written to a temporary name and renamed.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { AdamW, type Step, type Tensor } from "../../kernels/index.ts";
+import { writeAtomic } from "../write-atomic.ts";
 import type { DeviceParams } from "./params.ts";
 
 export interface StepOptions {
@@ -88,9 +89,7 @@ export class Optimizer {
     const parts: Uint8Array[] = [new Uint8Array(8), header];
     new DataView(parts[0].buffer).setBigUint64(0, BigInt(header.length), true);
     state.m.forEach((m, i) => parts.push(bytes(m), bytes(state.v[i])));
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, Buffer.concat(parts));
-    renameSync(tmp, path);
+    writeAtomic(path, Buffer.concat(parts));
   }
 
   load(path: string): void {

@@ -1,6 +1,7 @@
 // Safetensors files (single or sharded by model.safetensors.index.json): read as f32, written as f32/bf16/f16.
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeAtomic } from "../write-atomic.ts";
 
 export type DiskDtype = "F32" | "BF16" | "F16";
 export interface NamedTensor {
@@ -136,7 +137,5 @@ export function writeSafetensors(path: string, tensors: TensorMap, dtype: DiskDt
     out.set(blob, at);
     at += blob.length;
   }
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, out);
-  renameSync(tmp, path);
+  writeAtomic(path, out);
 }

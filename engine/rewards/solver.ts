@@ -1,5 +1,9 @@
 // Solver rewards (docs/reference.md §4, "Solver"): pure functions of what parsing and the executor found.
 
+/** binary: an induction answer scores 1 only if every hidden pair passes; accuracy: the fraction that pass. */
+export const INDUCTION_REWARDS = ["binary", "accuracy"] as const;
+export type InductionReward = (typeof INDUCTION_REWARDS)[number];
+
 /**
  * The reward of one solve answer: −1 when the tags fail the format regex (the answer is not executed), the accuracy
  * when it is above 0, else −0.5.
@@ -21,7 +25,7 @@ export function solverReward(a: { formatOk: boolean; accuracy: number }): number
  * @example inductionAccuracy([true, true, false], "binary") === 0
  * @example inductionAccuracy([true, true, false, false], "accuracy") === 0.5
  */
-export function inductionAccuracy(passes: readonly boolean[], mode: "binary" | "accuracy"): number {
+export function inductionAccuracy(passes: readonly boolean[], mode: InductionReward): number {
   if (passes.length === 0) return 0;
   const passed = passes.filter(Boolean).length;
   if (mode === "binary") return passed === passes.length ? 1 : 0;

@@ -47,14 +47,15 @@ export function extractAnswer(generation: string): string {
   return pyStrip(afterLast.split("</answer>")[0]);
 }
 
-export type FReplaceLocation = "not_first" | "any_last";
+export const F_REPLACE_LOCATIONS = ["not_first", "any_last"] as const;
+export type FReplaceLocation = (typeof F_REPLACE_LOCATIONS)[number];
 
 export interface ProposalOptions {
   rejectMultipleDefs: boolean; // reference Qwen2.5 scripts: true
   fReplaceLocation: FReplaceLocation; // "not_first": the first def becomes f; "any_last": the last, unless f exists
 }
 
-export type Proposal = { ok: true; code: string; input: string; imports: string[] } | { ok: false; reason: string };
+export type ParsedProposal = { ok: true; code: string; input: string; imports: string[] } | { ok: false; reason: string };
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -74,7 +75,7 @@ export function renameToF(code: string, name: string): string {
 }
 
 /** Deduction/abduction proposer answer → code (renamed to f), input and imports (§1.5.4). */
-export function parseProposal(answer: string, opts: ProposalOptions): Proposal {
+export function parseProposal(answer: string, opts: ProposalOptions): ParsedProposal {
   const code = [...answer.matchAll(CODE_BLOCK)][0]?.[1];
   if (code === undefined) return { ok: false, reason: "no code block" };
   const input =

@@ -238,9 +238,3 @@ ${F}
 
 Name your entry function \`f()\`!!!
 `;
-
-/** The reference's `banned_words`, in config order with `datetime` twice, exactly as shown in the prompt (docs/reference.md §2.1). */
-export const REFERENCE_BANNED_WORDS: readonly string[] = [
-  "logging", "random", "multiprocessing", "pebble", "subprocess", "threading", "datetime", "time", "hashlib", "hmac",
-  "bcrypt", "os.sys", "os.path", "sys.exit", "os.environ", "calendar", "datetime",
-];

@@ -168,7 +168,7 @@ function caseFoldClasses(letters: ReadonlySet<string>): ReadonlyMap<string, stri
 }
 
 /** The JavaScript source (for flags "gu") equivalent to an Oniguruma pre-tokenizer pattern. */
-export function translateOnigPattern(pattern: string): string {
+function translateOnigPattern(pattern: string): string {
   const parts = parse(pattern);
   const letters = new Set(parts.flatMap((part) => (typeof part === "string" ? [] : [part.foldLetter])));
   const classes = caseFoldClasses(letters);

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import type { BufferSnapshot } from "../buffers/buffers.ts";
 import type { RngState } from "../rng.ts";
+import { writeAtomic } from "../write-atomic.ts";
 import type { PolicyLike } from "./ports.ts";
 
 export interface TrainState {
@@ -26,14 +27,9 @@ const LATEST = "latest";
 
 const stepDir = (step: number): string => `step-${String(step).padStart(6, "0")}`;
 
-/** Writes `text` to `path` through a temporary file and a rename. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-export async function saveCheckpoint(runDir: string, state: TrainState, policy: PolicyLike): Promise<string> {
+/** Saves step `state.step` of a run (model, optimizer, state) and points `latest` at it; returns its directory.
+ * The model alone is written by engine/model's saveCheckpoint. */
+export async function saveRunCheckpoint(runDir: string, state: TrainState, policy: PolicyLike): Promise<string> {
   const root = join(runDir, "checkpoints");
   mkdirSync(root, { recursive: true });
   const name = stepDir(state.step);

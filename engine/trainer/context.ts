@@ -4,7 +4,7 @@ import type { TrainConfig } from "../config/schema.ts";
 import type { Rng } from "../rng.ts";
 import type { Clock } from "./clock.ts";
 import type { ExecutorLike, PolicyLike } from "./ports.ts";
-import type { Progress } from "./progress.ts";
+import type { ProgressDisplay } from "./progress.ts";
 
 export interface StepContext {
   policy: PolicyLike;
@@ -12,7 +12,7 @@ export interface StepContext {
   config: TrainConfig;
   rng: Rng;
   clock: Clock;
-  progress: Progress;
+  progress: ProgressDisplay;
   step: number;
   /** True once the user asked to stop (Ctrl-C). */
   interrupted: () => boolean;

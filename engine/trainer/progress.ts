@@ -10,7 +10,7 @@ export interface ProgressSink {
 const fmtDuration = (s: number): string =>
   !Number.isFinite(s) ? "?" : s >= 3600 ? `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`;
 
-export class Progress {
+export class ProgressDisplay {
   private phaseName = "start";
   private lastDraw = 0;
   private stepStarted = performance.now();

@@ -10,13 +10,14 @@ import * as model from "../model/index.ts";
 import { Rng } from "../rng.ts";
 import type { JobSizes } from "../rollout-workers/protocol.ts";
 import { RemotePolicy, RolloutWorkers } from "../rollout-workers/index.ts";
-import { latestCheckpoint, RunDirError, saveCheckpoint, type TrainState, writeAtomic } from "./checkpoint.ts";
+import { writeAtomic } from "../write-atomic.ts";
+import { latestCheckpoint, RunDirError, saveRunCheckpoint, type TrainState } from "./checkpoint.ts";
 import { Clock } from "./clock.ts";
 import { Interrupted, type StepContext } from "./context.ts";
 import { evaluate, heldOutRows } from "./evaluate.ts";
 import { evalLine, metricsRecord, summaryLine } from "./metrics.ts";
 import type { ExecutorLike, PolicyLike } from "./ports.ts";
-import { Progress, type ProgressSink } from "./progress.ts";
+import { ProgressDisplay, type ProgressSink } from "./progress.ts";
 import type { StepSamples } from "./samples.ts";
 import { trainStep } from "./step.ts";
 
@@ -100,7 +101,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     progress.line(text);
     appendFileSync(join(outDir, LOG), `${text}\n`);
   };
-  const progress = new Progress(o.sink, config.steps);
+  const progress = new ProgressDisplay(o.sink, config.steps);
   mkdirSync(outDir, { recursive: true });
   const seeds = Buffers.seeded(config.buffers, config.data);
   const seedSnippets = new Set([...seeds.abduction.snapshot(), ...seeds.deduction.snapshot()].map((p) => p.snippet));
@@ -149,7 +150,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     if (optimizerPath) await policy.loadOptimizer(optimizerPath);
     const evalRows = config.eval.every > 0 ? heldOutRows(config.eval.file, config.eval.limit, seedSnippets) : [];
     const state = (step: number, at: { rng: Rng; buffers: Buffers }): TrainState => ({ step, rng: at.rng.state(), buffers: at.buffers.snapshot() });
-    if (!o.resume) await saveCheckpoint(outDir, state(0, { rng, buffers }), policy);
+    if (!o.resume) await saveRunCheckpoint(outDir, state(0, { rng, buffers }), policy);
 
     for (let step = start + 1; step <= config.steps; step++) {
       // What a Ctrl-C during this step saves: the state after the previous step (the policy only changes in update).
@@ -163,7 +164,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       } catch (e) {
         if (!(e instanceof Interrupted)) throw e;
         progress.line(`interrupted: saving the state after step ${step - 1}`);
-        progress.line(`saved checkpoint ${await saveCheckpoint(outDir, state(step - 1, before), policy)}`);
+        progress.line(`saved checkpoint ${await saveRunCheckpoint(outDir, state(step - 1, before), policy)}`);
         return { lastStep: step - 1, interrupted: true };
       }
       progress.endStep();
@@ -177,7 +178,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       log(summaryLine(report));
       if (evaluation) log(evalLine(evaluation));
       if (step % config.checkpointEvery === 0 || step === config.steps || o.interrupted()) {
-        const saved = await clock.time("checkpoint", () => saveCheckpoint(outDir, state(step, { rng, buffers }), policy));
+        const saved = await clock.time("checkpoint", () => saveRunCheckpoint(outDir, state(step, { rng, buffers }), policy));
         progress.line(`saved checkpoint ${saved}`);
         if (o.interrupted()) return { lastStep: step, interrupted: true };
       }

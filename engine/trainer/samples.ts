@@ -6,7 +6,7 @@ import type { Rollout } from "./rollout.ts";
 import type { SolveDraft, SolveOutcome } from "./solve.ts";
 import type { Proposal } from "./validate.ts";
 
-export const TEXT_LIMIT = 4000;
+const TEXT_LIMIT = 4000;
 
 export interface ProposalSample {
   task: TaskType;

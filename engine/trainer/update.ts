@@ -5,7 +5,7 @@
 // (memory only; the loss does not depend on it) and one AdamW step applies each mini-batch. A step whose gradient
 // norm is not finite is skipped, as verl's _optimizer_step does.
 import type { WeightDecayMask } from "../config/schema.ts";
-import { whitenedAdvantages } from "../trr/advantage.ts";
+import { type Whitening, whitenedAdvantages } from "../trr/advantage.ts";
 import { type LossStats, lossGradients, type SequenceTerms } from "../trr/loss.ts";
 import type { StepContext } from "./context.ts";
 import type { PolicyLike, Sequence, StepOptions, TokenStats } from "./ports.ts";
@@ -26,7 +26,7 @@ export interface UpdateStats extends LossStats {
 }
 
 /** Advantage of each sequence, whitened within its own batch. */
-export function batchAdvantages(seqs: readonly TrainedSequence[], mode: "token" | "sequence", eps: number): number[] {
+export function batchAdvantages(seqs: readonly TrainedSequence[], mode: Whitening, eps: number): number[] {
   const out = new Array<number>(seqs.length).fill(0);
   const groups = new Map<string, number[]>();
   seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), i]));
@@ -71,7 +71,7 @@ export interface AdvantageStats {
 }
 
 /** Mean, standard deviation and range of each batch's advantages, as `update` computes them (for metrics.jsonl). */
-export function advantageStats(seqs: readonly TrainedSequence[], mode: "token" | "sequence", eps: number): Record<string, AdvantageStats> {
+export function advantageStats(seqs: readonly TrainedSequence[], mode: Whitening, eps: number): Record<string, AdvantageStats> {
   const advantages = batchAdvantages(seqs, mode, eps);
   const groups = new Map<string, number[]>();
   seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), advantages[i]]));

@@ -2,7 +2,8 @@
 // return is its sequence's scalar reward, so whitening the returns over a batch's tokens gives one advantage per
 // sequence, shared by all of its tokens.
 
-export type Whitening = "token" | "sequence";
+export const WHITENINGS = ["token", "sequence"] as const;
+export type Whitening = (typeof WHITENINGS)[number];
 
 /**
  * Whitened advantages of one (task, role) batch, one per sequence.

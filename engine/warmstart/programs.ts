@@ -83,7 +83,7 @@ export function draftProgram(rng: Rng, depth: number): Draft {
 }
 
 /** Argument text for a draft: a literal per argument, n drawn from 1..4. */
-export function drawInput(rng: Rng, args: readonly Ty[]): string {
+function drawInput(rng: Rng, args: readonly Ty[]): string {
   return args.map((ty, i) => (i === 1 ? String(1 + rng.int(4)) : literal(ty, rng))).join(", ");
 }
 
@@ -91,7 +91,7 @@ export function drawInput(rng: Rng, args: readonly Ty[]): string {
  * Validates the draft on a fresh input in the executor, then finds INDUCTION_INPUTS distinct inputs that run.
  * Returns null when the program fails on its input (e.g. max of an empty list) or too few inputs run.
  */
-export async function realize(ex: ExecutorPort, draft: Draft, rng: Rng, traces: boolean): Promise<GenProgram | null> {
+async function realize(ex: ExecutorPort, draft: Draft, rng: Rng, traces: boolean): Promise<GenProgram | null> {
   const input = drawInput(rng, draft.args);
   const v = await ex.submit({ op: "validate", code: draft.snippet, input });
   if (v.status !== "ok" || v.output === undefined) return null;

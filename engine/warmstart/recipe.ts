@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { Executor } from "../../sandbox/index.ts";
 import { makeCheckpoint, parameterCount, Policy } from "../model/index.ts";
 import { Rng } from "../rng.ts";
-import { REFERENCE_BANNED_WORDS } from "../tasks/templates.ts";
+import { REFERENCE_BANNED_WORDS } from "../../sandbox/azr.ts";
 import type { PromptStyle } from "../tasks/prompts.ts";
 import type { Tokenizer } from "../tokenizer/index.ts";
 import { encodePrompt } from "../trainer/rollout.ts";
@@ -73,12 +73,12 @@ export interface WarmstartReport {
 }
 
 /** A fraction of the run → the deepest program allowed: identity only for the first sixth, every depth by 80 %. */
-export function curriculumDepth(progress: number): number {
+function curriculumDepth(progress: number): number {
   return Math.min(MAX_DEPTH, Math.floor(progress * (MAX_DEPTH + 1) * 1.25));
 }
 
 /** lr at step t (1-based): linear warm-up over the first 5 %, cosine down to a tenth. */
-export function learningRate(peak: number, t: number, steps: number): number {
+function learningRate(peak: number, t: number, steps: number): number {
   const warm = Math.max(1, Math.round(steps * 0.05));
   if (t <= warm) return (peak * t) / warm;
   const u = (t - warm) / Math.max(1, steps - warm);

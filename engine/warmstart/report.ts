@@ -8,7 +8,7 @@ import type { PosedProgram } from "../tasks/types.ts";
 import { Clock } from "../trainer/clock.ts";
 import type { StepContext } from "../trainer/context.ts";
 import type { ExecutorLike, PolicyLike } from "../trainer/ports.ts";
-import { Progress } from "../trainer/progress.ts";
+import { ProgressDisplay } from "../trainer/progress.ts";
 import { encodePrompt, type Rollout, rollouts } from "../trainer/rollout.ts";
 import { scoreSolve } from "../trainer/solve.ts";
 import { validateProposal } from "../trainer/validate.ts";
@@ -28,7 +28,7 @@ export interface RoleScore {
 export function scoringContext(policy: PolicyLike, executor: ExecutorLike, maxBatch: number, promptStyle: PromptStyle): StepContext {
   const d = REFERENCE_DEFAULTS;
   const config: TrainConfig = { ...d, model: { ...d.model, maxBatch }, tasks: { ...d.tasks, promptStyle } };
-  return { policy, executor, config, rng: Rng.seeded(0), clock: new Clock(), progress: new Progress(null, 0), step: 0, interrupted: () => false };
+  return { policy, executor, config, rng: Rng.seeded(0), clock: new Clock(), progress: new ProgressDisplay(null, 0), step: 0, interrupted: () => false };
 }
 
 /** Greedy responses to each example's prompt, scored as the trainer scores that role. */

@@ -15,7 +15,7 @@ export const DEFAULT_SUBJECT = "azr.executor";
 export const HEARTBEAT_MS = 1000;
 
 /** The options that decide a result (workers, spares and the like only decide speed). */
-export const RESULT_OPTIONS = [
+const RESULT_OPTIONS = [
   "timeoutMs", "memoryMiB", "outputBytes", "pristine", "hashSeed", "randomSeed", "compat", "bannedImports",
   "requireSingleDef", "maxRequestBytes",
 ] as const;

@@ -103,7 +103,7 @@ function dictsEqual(a: readonly (readonly [PyValue, PyValue])[], b: readonly (re
 }
 
 /** A lookup of a member equal to `v` among `members` (its index, or -1): a scan when small, else a hash index. */
-export function finder(members: readonly PyValue[]): (v: PyValue) => number {
+function finder(members: readonly PyValue[]): (v: PyValue) => number {
   if (members.length <= SCAN_LIMIT) {
     return (v) => {
       for (let i = 0; i < members.length; i++) if (pyEqual(v, members[i])) return i;

@@ -355,7 +355,7 @@ function unescapeStr(body: string, at: number): string {
 }
 
 /** Appends a code point from an escape; a lone low surrogate right after a lone high one cannot be held in JS. */
-export function appendCodePoint(out: string, cp: number, at: number): string {
+function appendCodePoint(out: string, cp: number, at: number): string {
   if (cp >= 0xdc00 && cp <= 0xdfff && endsWithHighSurrogate(out)) {
     throw new NotLiteral("unsupported", at, "a lone high surrogate followed by a lone low one");
   }

@@ -3,13 +3,13 @@
 // the released models' config.json numbers.
 import type { ModelConfig } from "./config.ts";
 
-export type PresetName = "tiny" | "25m" | "qwen2.5-0.5b" | "qwen2.5-1.5b" | "qwen2.5-3b" | "qwen2.5-7b";
-export const PRESET_NAMES: readonly PresetName[] = ["tiny", "25m", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-3b", "qwen2.5-7b"];
+export type ShapeName = "tiny" | "25m" | "qwen2.5-0.5b" | "qwen2.5-1.5b" | "qwen2.5-3b" | "qwen2.5-7b";
+export const SHAPE_NAMES: readonly ShapeName[] = ["tiny", "25m", "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-3b", "qwen2.5-7b"];
 
 type Shape = Omit<ModelConfig, "vocabSize"> & { vocabSize?: number };
 const base = { architecture: "qwen2", ropeTheta: 1000000, rmsEps: 1e-6, qkvBias: true, maxPositions: 32768 } as const;
 
-export const PRESETS: Record<PresetName, Shape> = {
+export const SHAPES: Record<ShapeName, Shape> = {
   tiny: { ...base, hidden: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, intermediate: 128, tiedEmbeddings: true },
   // ≈ 25M parameters, of which 151,665 × 128 ≈ 19.4M are the tied embedding.
   "25m": { ...base, hidden: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, intermediate: 512, tiedEmbeddings: true },
