@@ -85,7 +85,7 @@ async function measurePool(name: string, options: ExecutorOptions, jobs: Record<
       if (pass >= warm) rates.push(list.length / s);
       latency = results.map((rs) => rs.reduce((a, r) => a + r.ms, 0));
     }
-    out.push({ name, workload, perSecond: median(rates), calls: list[0].requests.length, p50: pct(latency, 0.5), p99: pct(latency, 0.99) });
+    out.push({ name, workload, perSecond: median(rates), calls: list.reduce((a, j) => a + j.requests.length, 0) / list.length, p50: pct(latency, 0.5), p99: pct(latency, 0.99) });
     process.stderr.write(`  ${name} ${workload}: ${median(rates).toFixed(0)} programs/s\n`);
   }
   return out;
