@@ -10,6 +10,7 @@ import { spawn } from "bun";
 import { Executor } from "../sandbox/index.ts";
 import { TORCH_PYTHON as NATIVE_PYTHON } from "../test/support/torch.ts";
 import { printTable, writeResult } from "./report.ts";
+import { awaitAnnouncement } from "../test/support/child-stderr.ts";
 
 /** Typical code-RL submissions: read stdin, compute, print. */
 const PROGRAMS: Array<{ code: string; stdin: string; stdout: string }> = [
@@ -85,18 +86,8 @@ async function startServer(workers: number): Promise<{ url: string; stop: () => 
     stdout: "ignore",
     stderr: "pipe",
   });
-  const reader = child.stderr.getReader();
-  let seen = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`executor serve --http exited before listening:\n${seen}`);
-    seen += new TextDecoder().decode(value);
-    const m = /HTTP on ([\d.]+):(\d+)/.exec(seen);
-    if (m) {
-      reader.releaseLock();
-      return { url: `http://${m[1]}:${m[2]}`, stop: async () => void (child.kill(), await child.exited) };
-    }
-  }
+  const { match } = await awaitAnnouncement(child, /HTTP on ([\d.]+):(\d+)/, "executor serve --http");
+  return { url: `http://${match[1]}:${match[2]}`, stop: async () => void (child.kill(), await child.exited) };
 }
 
 export async function main(args: string[]): Promise<void> {

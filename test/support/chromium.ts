@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Announcing, awaitAnnouncement } from "./child-stderr.ts";
 
 /** Debian's `chromium` (setup.sh installs it), or $CHROMIUM. */
 export function chromiumPath(): string {
@@ -56,33 +57,9 @@ export class Browser {
       ],
       { stdout: "ignore", stderr: "pipe", stdin: "ignore" },
     );
-    let log = "";
-    const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
     const until = Date.now() + deadlineMs;
-    let port: number | null = null;
-    while (port === null) {
-      const left = until - Date.now();
-      const timeout = Bun.sleep(Math.max(0, left)).then(() => null);
-      const chunk = await Promise.race([reader.read(), timeout]);
-      if (chunk === null) {
-        proc.kill();
-        throw new Error(`chromium printed no DevTools address within ${deadlineMs} ms:\n${log}`);
-      }
-      const { value, done } = chunk;
-      if (done) throw new Error(`chromium exited (code ${await proc.exited}) before it listened:\n${log}`);
-      log += decoder.decode(value);
-      const m = /DevTools listening on ws:\/\/[^:]+:(\d+)\//.exec(log);
-      if (m) port = Number(m[1]);
-    }
-    // Keep draining stderr so Chromium never blocks on a full pipe.
-    (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        log += decoder.decode(value);
-      }
-    })();
+    const devtools = await awaitAnnouncement(proc as Announcing, /DevTools listening on ws:\/\/[^:]+:(\d+)\//, "chromium", deadlineMs);
+    const port = Number(devtools.match[1]);
     let pageUrl: string | null = null;
     while (pageUrl === null) {
       if (Date.now() > until) throw new Error(`chromium listed no page target within ${deadlineMs} ms`);
@@ -95,7 +72,7 @@ export class Browser {
       ws.addEventListener("open", () => resolve(), { once: true });
       ws.addEventListener("error", () => reject(new Error(`cannot connect to ${pageUrl}`)), { once: true });
     });
-    const browser = new Browser(proc, ws, profile, () => log);
+    const browser = new Browser(proc, ws, profile, devtools.log);
     await browser.send("Page.enable");
     await browser.send("Runtime.enable");
     await browser.send("Emulation.setDeviceMetricsOverride", { width: viewport.width, height: viewport.height, deviceScaleFactor: 1, mobile: false });

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Announcing, awaitAnnouncement } from "./child-stderr.ts";
 
 export function natsServerPath(): string {
   const found = process.env.NATS_SERVER ?? Bun.which("nats-server") ?? Bun.which("nats-server", { PATH: "/usr/sbin:/usr/bin" });
@@ -53,23 +54,6 @@ export class NatsServer {
 
 async function launch(store: string, port: number): Promise<{ proc: ReturnType<typeof Bun.spawn>; port: number }> {
   const proc = Bun.spawn([natsServerPath(), "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], { stdout: "ignore", stderr: "pipe" });
-  const reader = (proc.stderr as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let log = "";
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    log += decoder.decode(value, { stream: true });
-    const m = /Listening for client connections on [\d.]+:(\d+)/.exec(log);
-    if (m) {
-      // Keep draining so the server never blocks on a full stderr pipe.
-      void (async () => {
-        while (!(await reader.read()).done);
-      })().catch(() => {});
-      return { proc, port: Number(m[1]) };
-    }
-  }
-  proc.kill("SIGKILL");
-  throw new Error(`nats-server did not start on port ${port}:\n${log}`);
+  const { match } = await awaitAnnouncement(proc as Announcing, /Listening for client connections on [\d.]+:(\d+)/, `nats-server on port ${port}`, 15_000);
+  return { proc, port: Number(match[1]) };
 }
