@@ -41,9 +41,20 @@ const determinism = (code: string, input: string): Call => ({
   exec: `${code}\nreturns = f(${input})\nif returns != f(${input}):\n    raise Exception('Non-deterministic code')\nrepr(returns)`,
 });
 
-export function workloads(n: number): Record<string, Job[]> {
-  const io = readJsonl("7b_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; input: string; output: string }>;
-  const ind = readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; inputs: string[] }>;
+export interface SeedPrograms {
+  io: Array<{ snippet: string; input: string; output: string }>; // deduction/abduction triples
+  ind: Array<{ snippet: string; inputs: string[]; outputs: string[] }>; // induction programs with their I/O
+}
+
+/** The first n seed programs of each kind, which every workload of this suite is made of. */
+export function seedPrograms(n: number): SeedPrograms {
+  return {
+    io: readJsonl("7b_seed_io.jsonl").slice(0, n) as SeedPrograms["io"],
+    ind: readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as SeedPrograms["ind"],
+  };
+}
+
+export function workloads({ io, ind }: SeedPrograms): Record<string, Job[]> {
   const run = io.map((p) => ({
     requests: [{ op: "run", code: p.snippet, input: p.input } as Request],
     calls: [{ exec: `${p.snippet}\nrepr(f(${p.input}))` }],
@@ -120,9 +131,7 @@ interface Phase {
   requests: Request[];
 }
 
-function phaseWorkloads(n: number): Phase[] {
-  const io = readJsonl("7b_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; input: string; output: string }>;
-  const ind = readJsonl("7b_code_f_seed_io.jsonl").slice(0, n) as Array<{ snippet: string; inputs: string[]; outputs: string[] }>;
+function phaseWorkloads({ io, ind }: SeedPrograms): Phase[] {
   const pairs = (p: (typeof ind)[number]) => p.inputs.slice(0, 5).map((x, k) => [x, p.outputs[k]] as [string, string]);
   return [
     { name: "run", requests: io.map((p) => ({ op: "run", code: p.snippet, input: p.input })) },
@@ -141,9 +150,9 @@ interface PhaseCost {
 }
 
 /** Each op alone on one worker, one request at a time: the mean cost with the compile cache cold, then warm. */
-async function measurePhases(options: ExecutorOptions, n: number): Promise<PhaseCost[]> {
+async function measurePhases(options: ExecutorOptions, seeds: SeedPrograms): Promise<PhaseCost[]> {
   const out: PhaseCost[] = [];
-  for (const phase of phaseWorkloads(n)) {
+  for (const phase of phaseWorkloads(seeds)) {
     await using ex = await Executor.create(options);
     // One request at a time, so a result's `ms` is that request's own cost (nothing queued beside it).
     const pass = async () => {
@@ -179,7 +188,8 @@ export async function main(args: string[]): Promise<void> {
   const warm = quick ? 2 : 4;
   const passes = 3;
   const cores = availableParallelism();
-  const jobs = workloads(n);
+  const seeds = seedPrograms(n);
+  const jobs = workloads(seeds);
   const native = process.env.AZR_NATIVE_PYTHON ?? DEBIAN_PYTHON;
   process.stderr.write(`bench executor: ${n} seed programs (7b_seed_io + 7b_code_f_seed_io), ${cores} cores\n`);
 
@@ -194,9 +204,9 @@ export async function main(args: string[]): Promise<void> {
   ];
   const phaseOptions = { workers: 1, spares: 0 };
   const costs = {
-    pristine: await measurePhases(phaseOptions, n),
-    notPristine: await measurePhases({ ...phaseOptions, pristine: false }, n),
-    fullRestore: await measurePhases({ ...phaseOptions, dirtyTracking: false }, n),
+    pristine: await measurePhases(phaseOptions, seeds),
+    notPristine: await measurePhases({ ...phaseOptions, pristine: false }, seeds),
+    fullRestore: await measurePhases({ ...phaseOptions, dirtyTracking: false }, seeds),
   };
   const deadline = 1000;
   const cost = { spare: await timeoutCost(1, deadline), noSpare: await timeoutCost(0, deadline) };

@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import { Executor, FleetClient, type Request, type Submitter } from "../sandbox/index.ts";
 import { startMember, type Member } from "../test/support/executor-member.ts";
 import { NatsServer } from "../test/support/nats-server.ts";
-import { workloads } from "./executor.ts";
+import { seedPrograms, workloads } from "./executor.ts";
 import { printTable, writeResult } from "./report.ts";
 import { main as httpSuite } from "./http.ts";
 
@@ -122,7 +122,7 @@ export async function main(args: string[]): Promise<void> {
   const n = quick ? 64 : 256;
   const passes = 3;
   const window = 16;
-  const all = workloads(n);
+  const all = workloads(seedPrograms(n));
   // Requests, not programs: azr-step's 19 calls per program become 19 requests, each its own round trip.
   const jobs = Object.fromEntries(Object.entries(all).map(([w, list]) => [w, { requests: list.flatMap((j) => j.requests), calls: list[0].requests.length }]));
   const nats = await NatsServer.start();
