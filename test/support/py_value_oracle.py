@@ -5,7 +5,8 @@
 #   repr  {v}           -> {r: repr(v), v: encoding of v in this interpreter's set order}
 #   rt    {v}           -> {v: _encode(_decode(v))} or {err}
 #   lit   {text}        -> ast.literal_eval: {v, r} | {err: ExceptionType} | {notplain: true}
-#   reval {text}        -> eval of a genuine repr with nan/inf/nanj/infj/frozenset bound: {v} | {err}
+#   reval {text}        -> eval of a genuine repr with nan/inf/nanj/infj/frozenset bound, each nan or nanj a new
+#                          object (as the host reads it), so {nanj, nanj} keeps both: {v} | {err}
 #   args  {text}        -> eval of f(<text>) with f collecting its arguments: {args: [...], kwargs: [[k, v]]} | {err}
 #   gen   {seed, n}     -> {vals: [{v, r}]}: values built here, for the Python → host direction
 #   unicode {}          -> {version, unprintable: [[a, b]...], unassigned: [[a, b]...]} of this interpreter
@@ -21,8 +22,22 @@ sys.setrecursionlimit(10000)
 exec(open(sys.argv[1]).read())  # _encode, _decode, _NotPlain, _BadPlain
 
 nan, inf = float('nan'), float('inf')
-REPR_NAMES = {'__builtins__': {}, 'nan': nan, 'inf': inf, 'nanj': complex(0, nan), 'infj': complex(0, inf),
-              'frozenset': frozenset, 'set': set}
+REPR_NAMES = {'__builtins__': {}, 'inf': inf, 'infj': complex(0, inf), 'frozenset': frozenset, 'set': set,
+              '_nan': lambda: float('nan'), '_nanj': lambda: complex(0, float('nan'))}
+
+
+class _FreshNans(ast.NodeTransformer):
+    """`nan` / `nanj` in a repr become calls: one shared object would let a set's identity shortcut merge them."""
+
+    def visit_Name(self, node):
+        if node.id in ('nan', 'nanj'):
+            return ast.copy_location(ast.Call(ast.Name('_' + node.id, ast.Load()), [], []), node)
+        return node
+
+
+def eval_repr(text):
+    tree = ast.fix_missing_locations(_FreshNans().visit(ast.parse(text, mode='eval')))
+    return eval(compile(tree, '<repr>', 'eval'), dict(REPR_NAMES))
 
 
 def enc(v):
@@ -96,7 +111,7 @@ def answer(q):
             return {'notplain': True}
     if op == 'reval':
         try:
-            return {'v': enc(eval(q['text'], dict(REPR_NAMES)))}
+            return {'v': enc(eval_repr(q['text']))}
         except Exception as e:
             return {'err': type(e).__name__}
     if op == 'args':
