@@ -78,6 +78,7 @@ function stepReport(step: number): StepReport {
     batches,
     buffers: { abduction: 4 + step, deduction: 4 + 2 * step, induction: 1 + step },
     added: 3,
+    withheld: 0,
     update: { pgLoss: -0.01 * step, entropy: 2.5 - 0.05 * step, kl: 0.001 * step, clipFraction: 0.02, loss: -0.01 * step - 0.0025, gradNorm: 0.5 + 0.03 * step, sequences: 48, tokens: 1200, optimizerSteps: 1, skippedSteps: 0 },
     advantages,
     samples: stepSamples(step),
@@ -107,7 +108,8 @@ function stepClock(step: number): Clock {
 }
 
 function evalReport(step: number): EvalReport {
-  return { step, deduction: { correct: Math.min(4, step >> 1), total: 4 }, abduction: { correct: Math.min(4, step >> 2), total: 4 }, formatRate: 0.5, dropped: 0 };
+  const generated = { deduction: { correct: step, total: 256 }, abduction: { correct: 2 * step, total: 256 }, induction: { correct: 1, total: 256 }, formatRate: 0.9, dropped: 0 };
+  return { step, deduction: { correct: Math.min(4, step >> 1), total: 4 }, abduction: { correct: Math.min(4, step >> 2), total: 4 }, formatRate: 0.5, dropped: 0, generated };
 }
 
 /** One metrics.jsonl line of `step`, exactly as the trainer writes it (with eval every FIXTURE_EVAL_EVERY steps). */

@@ -84,6 +84,19 @@ describe("seeds", () => {
   });
 });
 
+describe("Buffers", () => {
+  test("withheld snippets (held-out evaluation programs) are refused by every buffer", () => {
+    const b = Buffers.seeded(REFERENCE_DEFAULTS.buffers, REFERENCE_DEFAULTS.data);
+    const held = "def f(a):\n    return a + 1";
+    b.withhold(new Set([held]));
+    const io = { snippet: held, input: "1", output: "2", imports: [], step: 1 };
+    expect(b.add({ task: "deduction", program: io })).toBe("held_out");
+    expect(b.add({ task: "induction", program: { snippet: held, inputs: ["1", "2"], outputs: ["2", "3"], message: "m", imports: [], step: 1 } })).toBe("held_out");
+    expect(b.add({ task: "abduction", program: { ...io, snippet: "def f(a):\n    return a + 2" } })).toBe("added");
+    expect(b.sizes()).toEqual({ abduction: 2, deduction: 1, induction: 1 });
+  });
+});
+
 describe("sampling", () => {
   const xs = Array.from({ length: 10 }, (_, i) => ({ id: i, step: i < 6 ? 0 : i - 5 }));
   test("K references without replacement, K capped by the buffer size", () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../engine/config/load.ts";
-import { TRAIN_PRESET_NAMES, TRAIN_PRESETS, SEED_CORPUS } from "../engine/config/presets.ts";
+import { TRAIN_PRESET_NAMES, TRAIN_PRESETS, SEED_CORPUS, WARMSTART_CHECKPOINT } from "../engine/config/presets.ts";
 import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../engine/config/validate.ts";
 
@@ -24,7 +24,7 @@ describe("defaults and presets", () => {
   });
   test("tiny is the default and validates; qwen2.5-coder needs --checkpoint", () => {
     expect(resolveConfig({}).preset).toBe("tiny");
-    expect(TRAIN_PRESET_NAMES).toEqual(["tiny", "qwen2.5-coder"]);
+    expect(TRAIN_PRESET_NAMES).toEqual(["tiny", "learn", "qwen2.5-coder"]);
     expect(() => resolveConfig({ preset: "qwen2.5-coder" })).toThrow(/pass --checkpoint DIR/);
     expect(TRAIN_PRESETS["qwen2.5-coder"].data.seedFile).toMatch(/7b_coder_seed_io\.jsonl$/);
     // Its seed files ship in the repository, so a fresh clone resolves it given a checkpoint directory.
@@ -33,13 +33,18 @@ describe("defaults and presets", () => {
     const coder = resolveConfig({ preset: "qwen2.5-coder", flags: [flag({ model: { checkpoint: ckpt } })] }).config;
     expect([coder.data.seedFile, coder.data.inductionSeedFile].every((f) => f !== null && existsSync(f) && f.startsWith(SEED_CORPUS))).toBe(true);
     rmSync(ckpt, { recursive: true });
-    expect(resolveConfig({}).config.data.seedFile).toBeNull(); // tiny: the zero triplet
+    // tiny and learn: seeded with the warm start's own programs, evaluated on its held-out ones (all shipped).
+    for (const preset of ["tiny", "learn"]) {
+      const c = resolveConfig({ preset }).config;
+      expect([c.data.seedFile, c.data.inductionSeedFile, c.eval.generatedFile]).toEqual(["seed.jsonl", "seed.jsonl", "heldout.jsonl"].map((f) => join(WARMSTART_CHECKPOINT, f)));
+    }
+    expect(resolveConfig({ preset: "learn" }).config.eval.generatedLimit).toBeGreaterThanOrEqual(200);
   });
 });
 
 describe("errors name the value and the fix", () => {
   test.each([
-    ["unknown preset", { preset: "big" }, /unknown preset "big"; choose one of: tiny, qwen2.5-coder/],
+    ["unknown preset", { preset: "big" }, /unknown preset "big"; choose one of: tiny, learn, qwen2.5-coder/],
     ["unknown key", { flags: [flag({ tasks: { batchsize: 3 } })] }, /--set: unknown setting "tasks.batchsize"; valid keys here: types, batchSize/],
     ["wrong type", { flags: [flag({ steps: "3" })] }, /"steps" must be a number, got "3" \(string\)/],
     ["nullable path", { flags: [flag({ data: { seedFile: 3 } })] }, /"data.seedFile" must be a string or null/],
@@ -48,6 +53,9 @@ describe("errors name the value and the fix", () => {
     ["task types", { flags: [flag({ tasks: { types: ["deduction", "deduction"] } })] }, /tasks.types = \["deduction","deduction"\]: use distinct values/],
     ["sequence budget", { flags: [flag({ rollout: { maxNewTokens: 100000 } })] }, /model.maxSeq = 1088: must hold tasks.maxPromptTokens \+ rollout.maxNewTokens/],
     ["missing seed file", { flags: [flag({ data: { seedFile: "/nonexistent/seed.jsonl" } })] }, /data.seedFile: file \/nonexistent\/seed.jsonl does not exist/],
+    ["roles", { flags: [flag({ tasks: { roles: ["propose"] } })] }, /tasks.roles = \["propose"\]: use \["propose", "solve"\] \(self-play\) or \["solve"\]/],
+    ["time budget", { flags: [flag({ maxMinutes: -1 })] }, /maxMinutes = -1: use a number ≥ 0/],
+    ["missing generated eval file", { flags: [flag({ eval: { generatedFile: "/nonexistent/heldout.jsonl" } })] }, /eval.generatedFile: file \/nonexistent\/heldout.jsonl does not exist/],
     ["checkpoint not a dir", { flags: [flag({ model: { checkpoint: "/nonexistent" } })] }, /--checkpoint \/nonexistent is not a directory/],
     ["checkpoint without config.json", { flags: [flag({ model: { checkpoint: tmpdir() } })] }, /has no config.json/],
     ["config file missing", { configFile: "/nonexistent.json" }, /config file \/nonexistent.json does not exist/],

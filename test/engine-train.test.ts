@@ -20,7 +20,7 @@ const TMP = mkdtempSync(join(tmpdir(), "azr-train-test-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
 // Small enough for 2 CPU cores: every task type and role, one sequence per batch, short responses.
-const SMALL = ["--set", "tasks.batchSize=1", "--set", "rollout.maxNewTokens=8", "--set", "eval.limit=1", "--set", "eval.maxNewTokens=8"];
+const SMALL = ["--set", "tasks.batchSize=1", "--set", "rollout.maxNewTokens=8", "--set", "eval.limit=1", "--set", "eval.generatedLimit=1", "--set", "eval.maxNewTokens=8"];
 
 async function train(args: string[]): Promise<{ code: number; stderr: string }> {
   const proc = Bun.spawn(["bun", TRAIN, ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
@@ -96,10 +96,14 @@ describe("tiny training end to end", () => {
     if (code !== 0) console.error(stderr);
     expect(code).toBe(0);
     expect(stderr).toMatch(/step 1 \| abd P [-+]\d\.\d\d valid \d+\/1 S [-+]\d\.\d\d solved \d+\/1 \| ded .* \| ind .* \| buf abd \d+ ded \d+ ind \d+/);
-    expect(stderr).toMatch(/eval step 2 \| deduction \d+\/1 \| abduction \d+\/1/);
+    expect(stderr).toMatch(/eval step 0 \| deduction \d+\/1 [\d.]+% \[[\d.]+, [\d.]+\] \| abduction \d+\/1 /);
+    expect(stderr).toMatch(/eval step 2 \| deduction \d+\/1 [\d.]+% \[[\d.]+, [\d.]+\] \| abduction \d+\/1 /);
     expect(stderr).toMatch(/memory plan \(qwen2, hidden \d+, \d+ layers, vocab \d+: [\d.]+M parameters[^]*AdamW moments[^]*KV cache[^]*total +[\d.]+ MiB[^]*fits/);
-    const recs = metrics(full);
-    expect(recs.map((r) => r.step)).toEqual([1, 2]);
+    const all = metrics(full);
+    // Step 0: the starting model's evaluation only (the "before" of the curve); then one record per step.
+    expect(all.map((r) => r.step)).toEqual([0, 1, 2]);
+    expect(Object.keys(all[0]).sort()).toEqual(["eval", "step"]);
+    const recs = all.slice(1);
     for (const task of ["abduction", "deduction", "induction"]) {
       for (const role of ["propose", "solve"]) expect(typeof recs[0][`reward/${task}/${role}`]).toBe("number");
       expect(typeof recs[0][`valid_rate/${task}`]).toBe("number");
@@ -120,6 +124,28 @@ describe("tiny training end to end", () => {
     expect(after.size).toBe(before.size);
     const unchanged = [...before].filter(([name, bytes]) => bytes.equals(after.get(name) as Buffer)).map(([n]) => n);
     expect(unchanged).toEqual([]);
+    // The picture of the run: an SVG page with the eval points of steps 0 and 2.
+    const page = readFileSync(join(full, "curve.html"), "utf8");
+    expect(page).toContain("held-out solve rate");
+    expect(page).toMatch(/eval\.file deduction step 0: [\d.]+<\/title>[^]*eval\.file deduction step 2: /);
+  }, RUN_MS);
+
+  test("controls and limits: solver-only, shuffled advantages, a time budget that ends the run after step 1", async () => {
+    const run = join(TMP, "controls");
+    const flags = ["--set", "maxMinutes=0.0001", "--set", 'tasks.roles=["solve"]', "--set", "algorithm.shuffleAdvantages=true"];
+    const { code, stderr } = await train(["--steps", "3", "--out", run, ...SMALL, ...flags]);
+    if (code !== 0) console.error(stderr);
+    expect(code).toBe(0);
+    expect(stderr).toContain("time budget of 0.0001 min spent after step 1; continue with bun run train --resume");
+    const recs = metrics(run);
+    expect(recs.map((r) => r.step)).toEqual([0, 1]);
+    // The last step is evaluated and checkpointed; no proposer ran, so the buffers never grew.
+    expect(recs[1].eval).toBeDefined();
+    expect(readFileSync(join(run, "checkpoints", "latest"), "utf8").trim()).toBe("step-000001");
+    expect(Object.keys(recs[1]).filter((k) => k.includes("propose"))).toEqual([]);
+    expect(recs[1]["buffer/added"]).toBe(0);
+    expect(typeof recs[1]["reward/deduction/solve"]).toBe("number");
+    expect(recs[1]["update/optimizerSteps"]).toBe(1);
   }, RUN_MS);
 
   test("--executor nats://…: the same run on an executor fleet member takes the same step 1", async () => {
@@ -132,7 +158,7 @@ describe("tiny training end to end", () => {
       if (code !== 0) console.error(stderr);
       expect(code).toBe(0);
       expect(stderr).toContain(`executor: the fleet at ${nats.url}`);
-      expect(timeless(metrics(run)[0])).toEqual(timeless(metrics(full)[0]));
+      expect(timeless(metrics(run)[1])).toEqual(timeless(metrics(full)[1]));
       expect(jsonl(run, "samples.jsonl")[0]).toEqual(jsonl(full, "samples.jsonl")[0]);
     } finally {
       member.kill("SIGKILL");
@@ -159,8 +185,8 @@ describe("tiny training end to end", () => {
     expect(resumed.stderr).toContain("resuming");
     const a = metrics(full);
     const b = metrics(killed);
-    expect(b.map((r) => r.step)).toEqual([1, 2]);
-    expect(timeless(b[1])).toEqual(timeless(a[1]));
+    expect(b.map((r) => r.step)).toEqual([0, 1, 2]);
+    expect(timeless(b[2])).toEqual(timeless(a[2]));
     expect(jsonl(killed, "samples.jsonl")).toEqual(jsonl(full, "samples.jsonl"));
     const pa = tensors(join(ckpt(full, 2), "model"));
     const pb = tensors(join(ckpt(killed, 2), "model"));

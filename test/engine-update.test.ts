@@ -10,7 +10,8 @@ import { readSafetensorsDir } from "../engine/model/safetensors.ts";
 import { resolveShape } from "../engine/model/make.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
 import { whitenedAdvantages } from "../engine/trr/advantage.ts";
-import { batchAdvantages, tokenWeights, type TrainedSequence, update } from "../engine/trainer/update.ts";
+import { Rng } from "../engine/rng.ts";
+import { batchAdvantages, shuffledWithinBatches, tokenWeights, type TrainedSequence, update } from "../engine/trainer/update.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
@@ -34,6 +35,22 @@ describe("batchAdvantages groups by (task, role)", () => {
     const got = batchAdvantages([seq("induction/solve", -1, 4), seq("induction/propose", 1, 2), seq("induction/solve", -1, 9), seq("induction/propose", -1, 2)], "token", 1e-8);
     expect([got[0], got[2]]).toEqual([0, 0]);
     expect(got[1]).toBeGreaterThan(0);
+  });
+});
+
+describe("shuffledWithinBatches (the shuffled-advantage control)", () => {
+  const seqs = Array.from({ length: 12 }, (_, i) => seq(i % 3 === 0 ? "deduction/propose" : "deduction/solve", i % 4 === 0 ? 1 : -1, 1 + (i % 5)));
+  const adv = batchAdvantages(seqs, "token", 1e-8);
+  test("each batch keeps its own advantages, only their order among its sequences changes", () => {
+    const got = shuffledWithinBatches(seqs, adv, Rng.seeded(3));
+    for (const batch of ["deduction/propose", "deduction/solve"]) {
+      const of = (xs: number[]) => xs.filter((_, i) => seqs[i].batch === batch).sort((a, b) => a - b);
+      expect(of(got)).toEqual(of(adv));
+    }
+    expect(got).not.toEqual(adv);
+  });
+  test("the same Rng state gives the same permutation", () => {
+    expect(shuffledWithinBatches(seqs, adv, Rng.seeded(9))).toEqual(shuffledWithinBatches(seqs, adv, Rng.seeded(9)));
   });
 });
 

@@ -10,7 +10,8 @@ import { Executor } from "../sandbox/index.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
 import { draftProgram, generatePool, INDUCTION_INPUTS, MAX_DEPTH } from "../engine/warmstart/programs.ts";
-import { warmstart } from "../engine/warmstart/recipe.ts";
+import { EVAL_PROGRAMS, HELDOUT_FILE, SEED_FILE, warmstart } from "../engine/warmstart/recipe.ts";
+import { loadInductionSeeds, loadIoSeeds } from "../engine/buffers/seed.ts";
 import { truncatedQwenFiles, writeTruncatedQwen } from "../engine/warmstart/vocab.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
@@ -105,6 +106,16 @@ describe("a short warm start", () => {
     expect(fmt(report.before)).toBe(0);
     expect(fmt(report.after)).toBeGreaterThanOrEqual(0.5);
     expect(Tokenizer.fromDir(join(TMP, "ws")).vocabSize).toBe(1027);
+    // Beside the checkpoint, what self-play starts from and is evaluated on: disjoint program sets that the
+    // trainer's seed loaders read as all three task types.
+    const seeds = loadInductionSeeds(join(TMP, "ws", SEED_FILE), 10_000);
+    const held = loadIoSeeds(join(TMP, "ws", HELDOUT_FILE), 10_000);
+    expect(seeds.length).toBe(60);
+    expect(seeds[0].snippet).toBe("def f(a):\n    return a");
+    expect(held.length).toBe(EVAL_PROGRAMS);
+    expect(loadInductionSeeds(join(TMP, "ws", HELDOUT_FILE), 10_000).every((p) => p.inputs.length === 10)).toBe(true);
+    const seeded = new Set(seeds.map((p) => p.snippet));
+    expect(held.filter((p) => seeded.has(p.snippet))).toEqual([]);
   }, 400_000);
 });
 

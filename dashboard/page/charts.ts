@@ -67,10 +67,13 @@ function rateHistogram(records: readonly MetricsRecord[], task: string): Value[]
   return counts.map((c) => (rates.length ? c / rates.length : null));
 }
 
-function evalAccuracy(task: "deduction" | "abduction") {
+type EvalCounts = { [t: string]: { correct: number; total: number } | undefined };
+
+/** Accuracy on eval.file's rows, or with `generated` on the warm start's generated held-out programs. */
+function evalAccuracy(task: "deduction" | "abduction" | "induction", generated = false) {
   return (r: MetricsRecord): Value => {
-    const e = r.eval as { [t: string]: { correct: number; total: number } } | undefined;
-    const t = e?.[task];
+    const e = r.eval as (EvalCounts & { generated?: EvalCounts | null }) | undefined;
+    const t = (generated ? e?.generated : e)?.[task];
     return t && t.total > 0 ? t.correct / t.total : null;
   };
 }
@@ -141,6 +144,9 @@ export function chartSpecs(tasks: readonly string[], phases: readonly string[]):
       series: [
         { label: "deduction", value: evalAccuracy("deduction") },
         { label: "abduction", value: evalAccuracy("abduction") },
+        { label: "generated deduction", value: evalAccuracy("deduction", true) },
+        { label: "generated abduction", value: evalAccuracy("abduction", true) },
+        { label: "generated induction", value: evalAccuracy("induction", true) },
         { label: "format rate", value: (r) => num((r.eval as { formatRate?: number } | undefined)?.formatRate) },
       ],
     },

@@ -10,7 +10,7 @@ export interface BufferOptions {
   dedup: boolean;
 }
 
-export type AddOutcome = "added" | "duplicate" | "full";
+export type AddOutcome = "added" | "duplicate" | "full" | "held_out";
 /** [step, programs offered at that step] pairs, oldest step first. */
 export type OfferedCounts = Array<[step: number, count: number]>;
 

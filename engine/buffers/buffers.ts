@@ -19,6 +19,8 @@ export class Buffers {
   readonly abduction: ProgramBuffer<IoProgram>;
   readonly deduction: ProgramBuffer<IoProgram>;
   readonly induction: ProgramBuffer<InductionProgram>;
+  /** Snippets of the run's held-out evaluation programs: never buffered, so never trained on as tasks. */
+  private withheld: ReadonlySet<string> = new Set();
 
   constructor(opts: BufferConfig) {
     this.abduction = new ProgramBuffer(opts, ioKey);
@@ -39,8 +41,14 @@ export class Buffers {
     return b;
   }
 
+  /** From now on, refuse every program whose snippet is one of these (a run's held-out evaluation programs). */
+  withhold(snippets: ReadonlySet<string>): void {
+    this.withheld = snippets;
+  }
+
   /** Offers a posed program to the buffer of its task. */
   add(item: PosedProgram): AddOutcome {
+    if (this.withheld.has(item.program.snippet)) return "held_out";
     return item.task === "induction" ? this.induction.add(item.program) : this[item.task].add(item.program);
   }
 

@@ -56,6 +56,7 @@ function checkPaths(c: TrainConfig): void {
   file("data.seedFile", c.data.seedFile);
   file("data.inductionSeedFile", c.data.inductionSeedFile);
   if (c.eval.every > 0) file("eval.file", c.eval.file);
+  if (c.eval.every > 0) file("eval.generatedFile", c.eval.generatedFile);
   const ckpt = c.model.checkpoint;
   if (ckpt !== null) {
     if (!(existsSync(ckpt) && statSync(ckpt).isDirectory())) throw new ConfigError(`--checkpoint ${ckpt} is not a directory`);

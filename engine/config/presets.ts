@@ -11,19 +11,42 @@ const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 export const SEED_CORPUS = resolve(REPO_ROOT, "engine", "data", "azr-seed");
 /** The warm-start checkpoint shipped in the repository (bun run warmstart; its README records how it was made). */
 export const WARMSTART_CHECKPOINT = resolve(REPO_ROOT, "engine", "data", "warmstart");
+/** Beside it, what the warm start wrote for self-play: a sample of its training programs and its held-out programs. */
+const WARMSTART_SEED = join(WARMSTART_CHECKPOINT, "seed.jsonl");
+const WARMSTART_HELDOUT = join(WARMSTART_CHECKPOINT, "heldout.jsonl");
+/** Both presets start from the warm start, on its compact prompts, seeded with its own programs. */
+const FROM_WARMSTART = {
+  data: { seedFile: WARMSTART_SEED, inductionSeedFile: WARMSTART_SEED },
+  // Compact prompts: the documented CPU-scale departure (engine/tasks/compact-templates.ts); 3 references keep the
+  // proposer's prompt under 768 tokens. 320 new tokens fit an induction proposal's ten inputs and message.
+  tasks: { references: 3, contentMaxTokens: 768, maxPromptTokens: 768, promptStyle: "compact" },
+  rollout: { maxNewTokens: 320 },
+} satisfies ConfigPatch;
 
 export const TRAIN_PRESETS = {
   tiny: {
+    ...FROM_WARMSTART,
     steps: 3,
     checkpointEvery: 1,
     model: { checkpoint: WARMSTART_CHECKPOINT, maxSeq: 1088, maxBatch: 8 },
-    // Compact prompts: the documented CPU-scale departure (engine/tasks/compact-templates.ts); 3 references keep the
-    // proposer's prompt under 768 tokens. 320 new tokens fit an induction proposal's ten inputs and message.
-    tasks: { batchSize: 2, references: 3, contentMaxTokens: 768, maxPromptTokens: 768, promptStyle: "compact" },
-    rollout: { maxNewTokens: 320 },
-    eval: { every: 2, limit: 4, maxNewTokens: 64 },
+    tasks: { ...FROM_WARMSTART.tasks, batchSize: 2 },
+    eval: { every: 2, limit: 4, generatedFile: WARMSTART_HELDOUT, generatedLimit: 4, maxNewTokens: 64 },
     // The paper branch's entropy bonus (0.001): it keeps every parameter moving even in a batch whose rewards tie.
     algorithm: { entropyCoeff: 0.001 },
+  },
+  // Self-play that can be seen to learn on 2 CPU cores within an hour: the warm start, batches of 8, a learning rate
+  // for a 0.3M-parameter model, 4 learnability samples, and evaluation on 200 held-out generated programs per task
+  // type (plus eval.file's seed-corpus rows) at the start, every 10 steps and at the end.
+  learn: {
+    ...FROM_WARMSTART,
+    steps: 10_000,
+    maxMinutes: 60,
+    checkpointEvery: 5,
+    model: { checkpoint: WARMSTART_CHECKPOINT, maxSeq: 1088, maxBatch: 32 },
+    tasks: { ...FROM_WARMSTART.tasks, batchSize: 8 },
+    rewards: { learnabilitySamples: 4 },
+    eval: { every: 10, limit: 48, generatedFile: WARMSTART_HELDOUT, generatedLimit: 200, maxNewTokens: 96 },
+    algorithm: { lr: 2e-4, entropyCoeff: 0.001 },
   },
   "qwen2.5-coder": {
     data: {

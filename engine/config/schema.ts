@@ -3,7 +3,7 @@
 // Where the project departs, the switch is here and in the README's departure table. A preset, a JSON
 // config file and command-line flags all produce partial objects of this shape; validate.ts checks the merged result
 // before any work starts.
-import type { TaskType } from "../tasks/types.ts";
+import type { Role, TaskType } from "../tasks/types.ts";
 import type { FReplaceLocation } from "../tasks/parse.ts";
 import type { InductionReward } from "../rewards/solver.ts";
 import type { Whitening } from "../trr/advantage.ts";
@@ -104,6 +104,11 @@ export interface TaskConfig {
   splitOnFirstAssistant: boolean;
   /** azr: the reference's verbatim prompts; compact: the short CPU-scale prompts (tasks/compact-templates.ts). */
   promptStyle: PromptStyle;
+  /**
+   * Roles trained each step: both (self-play, the reference), or ["solve"] only (a control: the solver trains on
+   * the buffers as seeded, which then never grow).
+   */
+  roles: Role[];
 }
 
 export interface RolloutConfig {
@@ -158,6 +163,11 @@ export interface AlgorithmConfig {
    * micro-batch, averaged over the mini-batch's micro-batches. 0 = one token-mean over the whole mini-batch.
    */
   lossMicroBatch: number;
+  /**
+   * A control, not a method: permute the advantages among the sequences of each (task, role) batch before the loss,
+   * so rewards no longer say which response earned them. A run must not learn with it.
+   */
+  shuffleAdvantages: boolean;
 }
 
 export interface ExecutorConfig {
@@ -180,6 +190,14 @@ export interface EvalConfig {
   file: string;
   /** Rows used (the first ones after dropping any snippet that seeds the buffers). */
   limit: number;
+  /**
+   * Generated held-out programs (`heldout.jsonl` beside a warm start: snippet, input, output, inputs, outputs,
+   * message), each posed as a deduction, an abduction and an induction task; their snippets never enter a buffer.
+   * null = none.
+   */
+  generatedFile: string | null;
+  /** Programs of generatedFile used (the first ones): this many tasks per task type. */
+  generatedLimit: number;
   maxNewTokens: number;
 }
 
@@ -192,6 +210,8 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Proposals and solver answers of each (task, role) batch recorded per step in samples.jsonl; 0 = none. */
   samplesPerBatch: number;
+  /** Wall-clock budget of one invocation in minutes: no step starts after it is spent (0 = none). */
+  maxMinutes: number;
   model: RunModelConfig;
   data: DataConfig;
   buffers: BufferConfig;
@@ -209,6 +229,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
   steps: 900,
   checkpointEvery: 10,
   samplesPerBatch: 4,
+  maxMinutes: 0,
   model: { checkpoint: null, makePreset: "tiny", makeSeed: 1, maxSeq: 14240, maxBatch: 16 },
   data: { seedFile: null, inductionSeedFile: null, seedRows: 256 },
   buffers: { cap: 16384, capPolicy: "keep_oldest", dedup: false, solveMix: "max_new", recentWindow: 1, recentSet: "last_offered" },
@@ -225,6 +246,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     solveLengthFilter: "refill",
     splitOnFirstAssistant: true,
     promptStyle: "azr",
+    roles: ["propose", "solve"],
   },
   rollout: { maxNewTokens: 8096, temperature: 1, topK: 0, topP: 1, workers: null, workersStream: DEFAULT_STREAM },
   rewards: { learnabilitySamples: 8, learnabilityTemperature: 1, extremeValue: -0.5, inductionReward: "binary" },
@@ -244,9 +266,10 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
     maxGradNorm: 1,
     miniBatches: 1,
     lossMicroBatch: 16,
+    shuffleAdvantages: false,
   },
   executor: { url: null, workers: 1, timeoutMs: 10_000, memoryMiB: 512, hashSeed: 0, compat: true },
-  eval: { every: 10, file: DEFAULT_EVAL_FILE, limit: 48, maxNewTokens: 8096 },
+  eval: { every: 10, file: DEFAULT_EVAL_FILE, limit: 48, generatedFile: null, generatedLimit: 256, maxNewTokens: 8096 },
 };
 
 /** A partial config: any subset of groups and fields (what presets, files and flags provide). */

@@ -5,7 +5,7 @@ import { names } from "../rollout-workers/protocol.ts";
 import { INDUCTION_REWARDS } from "../rewards/solver.ts";
 import { F_REPLACE_LOCATIONS } from "../tasks/parse.ts";
 import { PROMPT_STYLES } from "../tasks/prompts.ts";
-import { TASK_TYPES } from "../tasks/types.ts";
+import { ROLES, TASK_TYPES } from "../tasks/types.ts";
 import { WHITENINGS } from "../trr/advantage.ts";
 import {
   CAP_POLICIES, type ConfigPatch, RECENT_SETS, SOLVE_LENGTH_FILTERS, SOLVE_MIXES, type TrainConfig, WEIGHT_DECAY_MASKS,
@@ -16,7 +16,7 @@ export class ConfigError extends Error {
 }
 
 /** Fields whose value may be null as well as their default's type. */
-const NULLABLE = new Set(["model.checkpoint", "data.seedFile", "data.inductionSeedFile", "executor.url", "rollout.workers"]);
+const NULLABLE = new Set(["model.checkpoint", "data.seedFile", "data.inductionSeedFile", "executor.url", "rollout.workers", "eval.generatedFile"]);
 
 const kindOf = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
 
@@ -87,6 +87,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [int(c.steps, 0), "steps", c.steps, "use an integer ≥ 0"],
     [int(c.checkpointEvery, 1), "checkpointEvery", c.checkpointEvery, "use an integer ≥ 1"],
     [int(c.samplesPerBatch, 0), "samplesPerBatch", c.samplesPerBatch, "use an integer ≥ 0 (0 = no samples.jsonl)"],
+    [c.maxMinutes >= 0 && Number.isFinite(c.maxMinutes), "maxMinutes", c.maxMinutes, "use a number ≥ 0 (0 = no time limit)"],
     [int(c.model.maxSeq, 16), "model.maxSeq", c.model.maxSeq, "use an integer ≥ 16"],
     [int(c.model.maxBatch, 1), "model.maxBatch", c.model.maxBatch, "use an integer ≥ 1"],
     [c.model.makePreset === "tiny", "model.makePreset", c.model.makePreset, 'use "tiny"'],
@@ -100,6 +101,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [
       c.tasks.types.length > 0 && c.tasks.types.every((t) => TASK_TYPES.includes(t)) && new Set(c.tasks.types).size === c.tasks.types.length,
       "tasks.types", c.tasks.types, `use distinct values of ${TASK_TYPES.join(", ")}`,
+    ],
+    [
+      c.tasks.roles.length > 0 && c.tasks.roles.every((r) => ROLES.includes(r)) && new Set(c.tasks.roles).size === c.tasks.roles.length && c.tasks.roles.includes("solve"),
+      "tasks.roles", c.tasks.roles, 'use ["propose", "solve"] (self-play) or ["solve"] (the solver-only control)',
     ],
     [int(c.tasks.batchSize, 1), "tasks.batchSize", c.tasks.batchSize, "use an integer ≥ 1"],
     [int(c.tasks.references, 1), "tasks.references", c.tasks.references, "use an integer ≥ 1"],
@@ -160,6 +165,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     [int(c.eval.every, 0), "eval.every", c.eval.every, "use an integer ≥ 0 (0 = never)"],
     [c.eval.file !== "", "eval.file", c.eval.file, "name a JSONL file of {snippet, input, output} rows"],
     [int(c.eval.limit, 1), "eval.limit", c.eval.limit, "use an integer ≥ 1"],
+    [c.eval.generatedFile !== "", "eval.generatedFile", c.eval.generatedFile, "use null or name a heldout.jsonl written by bun run warmstart"],
+    [int(c.eval.generatedLimit, 1), "eval.generatedLimit", c.eval.generatedLimit, "use an integer ≥ 1"],
     [int(c.eval.maxNewTokens, 1), "eval.maxNewTokens", c.eval.maxNewTokens, "use an integer ≥ 1"],
   ];
   const bad = checks.filter(([ok]) => !ok);

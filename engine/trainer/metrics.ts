@@ -1,6 +1,6 @@
 // A step's report as one summary line (stderr) and one JSONL record (metrics.jsonl in the run directory).
 import type { Clock } from "./clock.ts";
-import type { EvalReport } from "./evaluate.ts";
+import type { Count, EvalReport, EvalSet } from "./evaluate.ts";
 import type { StepReport } from "./step.ts";
 
 const SHORT = { abduction: "abd", deduction: "ded", induction: "ind" } as const;
@@ -31,8 +31,34 @@ export function summaryLine(r: StepReport): string {
   return parts.join(" | ");
 }
 
+/** The 95 % Wilson score interval of a binomial proportion (well behaved at 0, 1 and small n). */
+export function wilson95(c: Count): [number, number] {
+  if (c.total === 0) return [0, 1];
+  const z = 1.959963984540054;
+  const n = c.total;
+  const p = c.correct / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+/** e.g. `deduction 12/48 25.0% [14.9, 38.8]` */
+function countText(task: string, c: Count): string {
+  const [lo, hi] = wilson95(c);
+  const pct = (x: number): string => (100 * x).toFixed(1);
+  return `${task} ${c.correct}/${c.total} ${c.total ? pct(c.correct / c.total) : "-"}% [${pct(lo)}, ${pct(hi)}]`;
+}
+
+function setText(e: EvalSet): string {
+  const counts = (["deduction", "abduction", "induction"] as const).flatMap((t) => (e[t] ? [countText(t, e[t] as Count)] : []));
+  return [...counts, `format ${(100 * e.formatRate).toFixed(0)}%`].join(" | ");
+}
+
+/** The eval report with 95 % intervals: eval.file's set, then the generated set on a second line. */
 export function evalLine(e: EvalReport): string {
-  return `eval step ${e.step} | deduction ${e.deduction.correct}/${e.deduction.total} | abduction ${e.abduction.correct}/${e.abduction.total} | format ${(100 * e.formatRate).toFixed(0)}%`;
+  const lines = [`eval step ${e.step} | ${setText(e)}`];
+  if (e.generated) lines.push(`eval step ${e.step} generated | ${setText(e.generated)}`);
+  return lines.join("\n");
 }
 
 /**
@@ -55,6 +81,7 @@ export function metricsRecord(r: StepReport, clock: Clock, evaluation: EvalRepor
   rec["buffer/deduction"] = r.buffers.deduction;
   rec["buffer/induction"] = r.buffers.induction;
   rec["buffer/added"] = r.added;
+  rec["buffer/withheld"] = r.withheld;
   for (const [k, v] of Object.entries(r.update)) rec[`update/${k}`] = v;
   for (const [batch, stats] of Object.entries(r.advantages)) {
     for (const [k, v] of Object.entries(stats)) rec[`advantage/${batch}/${k}`] = v;

@@ -18,6 +18,8 @@ export interface RewardedProposals {
   solveRates: number[];
   /** Programs that entered a buffer (duplicates and a full buffer excluded). */
   added: number;
+  /** Valid programs refused because they are held-out evaluation programs. */
+  withheld: number;
 }
 
 export async function rewardProposals(ctx: StepContext, buffers: Buffers, task: TaskType, proposals: readonly Proposal[]): Promise<RewardedProposals> {
@@ -30,7 +32,7 @@ export async function rewardProposals(ctx: StepContext, buffers: Buffers, task: 
   const solveRateOf = (i: number): number | null => rateOf.get(i) ?? null;
   const extremeValue = ctx.config.rewards.extremeValue;
   const rewards = proposals.map((p, i) => proposerReward({ valid: p.valid, formatOk: p.formatOk, solveRate: solveRateOf(i), extremeValue }));
-  let added = 0;
-  for (const item of plan.buffer) if (buffers.add(item) === "added") added++;
-  return { rewards, solveRateOf, solveRates: rates.filter((r): r is number => r !== null), added };
+  const outcomes = plan.buffer.map((item) => buffers.add(item));
+  const count = (o: string): number => outcomes.filter((x) => x === o).length;
+  return { rewards, solveRateOf, solveRates: rates.filter((r): r is number => r !== null), added: count("added"), withheld: count("held_out") };
 }

@@ -14,7 +14,8 @@ import { writeAtomic } from "../write-atomic.ts";
 import { latestCheckpoint, RunDirError, saveRunCheckpoint, type TrainState } from "./checkpoint.ts";
 import { Clock } from "./clock.ts";
 import { Interrupted, type StepContext } from "./context.ts";
-import { evaluate, heldOutRows } from "./evaluate.ts";
+import { CURVE, curvePage } from "./curve.ts";
+import { evaluate, evalSnippets, evalTasks, type EvalTasks } from "./evaluate.ts";
 import { evalLine, metricsRecord, summaryLine } from "./metrics.ts";
 import type { ExecutorLike, PolicyLike } from "./ports.ts";
 import { ProgressDisplay, type ProgressSink } from "./progress.ts";
@@ -68,6 +69,15 @@ function truncateSteps(path: string, step: number): void {
       }
     });
   writeAtomic(path, keep.map((l) => `${l}\n`).join(""));
+}
+
+/** metrics.jsonl's records drawn as curve.html (atomically: a reader never sees half a page). */
+function writeCurve(outDir: string, preset: string): void {
+  const records = readFileSync(join(outDir, METRICS), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown> & { step: number });
+  writeAtomic(join(outDir, CURVE), curvePage(`AZR run ${outDir} (preset ${preset})`, records));
 }
 
 /** The in-process pool, or the fleet at executor.url, asked to run with the same result-deciding options. */
@@ -148,9 +158,25 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   if (config.executor.url !== null) log(`executor: the fleet at ${config.executor.url}`);
   try {
     if (optimizerPath) await policy.loadOptimizer(optimizerPath);
-    const evalRows = config.eval.every > 0 ? heldOutRows(config.eval.file, config.eval.limit, seedSnippets) : [];
+    const tasks: EvalTasks | null = config.eval.every > 0 ? evalTasks(config.eval, seedSnippets) : null;
+    if (tasks) buffers.withhold(evalSnippets(tasks));
     const state = (step: number, at: { rng: Rng; buffers: Buffers }): TrainState => ({ step, rng: at.rng.state(), buffers: at.buffers.snapshot() });
-    if (!o.resume) await saveRunCheckpoint(outDir, state(0, { rng, buffers }), policy);
+    const evaluateAt = async (ctx: StepContext): Promise<Awaited<ReturnType<typeof evaluate>>> => {
+      progress.phase("eval");
+      const evaluation = await evaluate(ctx, tasks as EvalTasks);
+      log(evalLine(evaluation));
+      return evaluation;
+    };
+    if (!o.resume) {
+      await saveRunCheckpoint(outDir, state(0, { rng, buffers }), policy);
+      if (tasks) {
+        // The "before" of every curve: the starting model on the same held-out tasks.
+        const ctx: StepContext = { policy, executor: executor as ExecutorLike, config, rng, clock: new Clock(), progress, step: 0, interrupted: o.interrupted };
+        appendFileSync(join(outDir, METRICS), `${JSON.stringify({ step: 0, eval: await evaluateAt(ctx) })}\n`);
+        writeCurve(outDir, o.preset);
+      }
+    }
+    const deadline = config.maxMinutes > 0 ? Date.now() + config.maxMinutes * 60_000 : Infinity;
 
     for (let step = start + 1; step <= config.steps; step++) {
       // What a Ctrl-C during this step saves: the state after the previous step (the policy only changes in update).
@@ -168,19 +194,21 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
         return { lastStep: step - 1, interrupted: true };
       }
       progress.endStep();
-      let evaluation = null;
-      if (config.eval.every > 0 && step % config.eval.every === 0) {
-        progress.phase("eval");
-        evaluation = await evaluate(ctx, evalRows);
-      }
+      log(summaryLine(report));
+      // The last step of the run: the configured count, or the first to end past the time budget.
+      const last = step === config.steps || Date.now() >= deadline;
+      const evaluation = tasks && (step % config.eval.every === 0 || last) ? await evaluateAt(ctx) : null;
       if (config.samplesPerBatch > 0) appendFileSync(join(outDir, SAMPLES), `${JSON.stringify({ step, samples: report.samples } satisfies StepSamples)}\n`);
       appendFileSync(join(outDir, METRICS), `${JSON.stringify(metricsRecord(report, clock, evaluation))}\n`);
-      log(summaryLine(report));
-      if (evaluation) log(evalLine(evaluation));
-      if (step % config.checkpointEvery === 0 || step === config.steps || o.interrupted()) {
+      if (evaluation || last) writeCurve(outDir, o.preset);
+      if (step % config.checkpointEvery === 0 || last || o.interrupted()) {
         const saved = await clock.time("checkpoint", () => saveRunCheckpoint(outDir, state(step, { rng, buffers }), policy));
         progress.line(`saved checkpoint ${saved}`);
         if (o.interrupted()) return { lastStep: step, interrupted: true };
+      }
+      if (last && step < config.steps) {
+        log(`time budget of ${config.maxMinutes} min spent after step ${step}; continue with bun run train --resume ${outDir}`);
+        return { lastStep: step, interrupted: false };
       }
     }
     return { lastStep: Math.max(start, config.steps), interrupted: false };

@@ -7,6 +7,7 @@
 import type { WeightDecayMask } from "../config/schema.ts";
 import { type Whitening, whitenedAdvantages } from "../trr/advantage.ts";
 import { type LossStats, lossGradients, type SequenceTerms } from "../trr/loss.ts";
+import type { Rng } from "../rng.ts";
 import type { StepContext } from "./context.ts";
 import type { PolicyLike, Sequence, StepOptions, TokenStats } from "./ports.ts";
 
@@ -93,10 +94,29 @@ async function statsInChunks(policy: PolicyLike, seqs: Sequence[], chunk: number
 /** The optimizer step's options as the trainer passes them; engine/model applies weightDecayMask. */
 export type TrainerStepOptions = StepOptions & { weightDecayMask: WeightDecayMask };
 
-export async function update(ctx: Pick<StepContext, "config" | "policy">, all: readonly TrainedSequence[], reference: PolicyLike | null): Promise<UpdateStats> {
+/** The advantages permuted among the sequences of each batch (the shuffled-advantage control). */
+export function shuffledWithinBatches(seqs: readonly TrainedSequence[], advantages: readonly number[], rng: Rng): number[] {
+  const out = [...advantages];
+  const groups = new Map<string, number[]>();
+  seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), i]));
+  for (const idx of groups.values()) {
+    const order = rng.sample(idx, idx.length);
+    idx.forEach((i, k) => (out[i] = advantages[order[k]]));
+  }
+  return out;
+}
+
+/** shuffle: permute each batch's advantages with this Rng (a control run); null = the method. */
+export async function update(
+  ctx: Pick<StepContext, "config" | "policy">,
+  all: readonly TrainedSequence[],
+  reference: PolicyLike | null,
+  shuffle: Rng | null = null,
+): Promise<UpdateStats> {
   const { config, policy } = ctx;
   const a = config.algorithm;
-  const advantages = batchAdvantages(all, a.whitening, a.whitenEps);
+  const whitened = batchAdvantages(all, a.whitening, a.whitenEps);
+  const advantages = shuffle ? shuffledWithinBatches(all, whitened, shuffle) : whitened;
   const chunk = config.model.maxBatch;
   const coeffs = { clipLow: a.clipLow, clipHigh: a.clipHigh, dualClip: a.dualClip, entropyCoeff: a.entropyCoeff, klCoeff: a.klCoeff };
   const seqs = all.map((s) => ({ promptIds: s.promptIds, responseIds: s.responseIds }));

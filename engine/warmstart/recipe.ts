@@ -5,7 +5,8 @@
 //   3. supervised training through the same Policy and kernels, on the response tokens only, of all six roles in the
 //      exact AZR prompts (examples.ts), one role per step in turn; an identity-first curriculum widens the allowed
 //      depth as training goes;
-//   4. greedy held-out scoring through the trainer's reward path (report.ts); the checkpoint and report.json.
+//   4. greedy held-out scoring through the trainer's reward path (report.ts); the checkpoint and report.json, and
+//      the programs a self-play run starts from and is evaluated on (seed.jsonl, heldout.jsonl).
 import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Executor } from "../../sandbox/index.ts";
@@ -94,6 +95,38 @@ function fittingExample(role: RoleKey, p: GenProgram, pool: readonly GenProgram[
   return null;
 }
 
+/** Held-out programs written to heldout.jsonl for a self-play run's evaluation (≥ 200 tasks per task type). */
+export const EVAL_PROGRAMS = 256;
+/** Training programs written to seed.jsonl: a self-play run's step-0 buffers (the identity first). */
+export const SEED_PROGRAMS = 256;
+
+/**
+ * The training pool and the held-out pool (which shares no snippet with it), deterministic by seed. The held-out
+ * pool's first 2 × heldOut programs are the report's; all of them go to heldout.jsonl.
+ */
+export async function programPools(
+  executor: Executor,
+  o: Pick<WarmstartOptions, "seed" | "programs" | "heldOut" | "traces">,
+): Promise<{ train: GenProgram[]; held: GenProgram[] }> {
+  const train = await generatePool(executor, { seed: o.seed, size: o.programs, traces: o.traces, depthMix: [1, 2, 3, 3, 2] });
+  const exclude = new Set(train.map((p) => p.snippet));
+  const size = Math.max(o.heldOut * 2, EVAL_PROGRAMS);
+  const held = await generatePool(executor, { seed: o.seed + 1_000_003, size, traces: o.traces, depthMix: [0, 2, 3, 3, 2], exclude });
+  return { train, held };
+}
+
+/** A program as a JSONL row both seed loaders read (deduction/abduction and induction fields). */
+const programRow = (p: GenProgram): string =>
+  JSON.stringify({ snippet: p.snippet, input: p.input, output: p.output, inputs: p.inputs, outputs: p.outputs, message: p.message, imports: [] });
+
+/** heldout.jsonl (never trained on) and seed.jsonl (a sample of the training pool) beside the checkpoint. */
+export function writeProgramFiles(dir: string, pools: { train: readonly GenProgram[]; held: readonly GenProgram[] }): void {
+  writeFileSync(join(dir, HELDOUT_FILE), `${pools.held.map(programRow).join("\n")}\n`);
+  writeFileSync(join(dir, SEED_FILE), `${pools.train.slice(0, SEED_PROGRAMS).map(programRow).join("\n")}\n`);
+}
+export const HELDOUT_FILE = "heldout.jsonl";
+export const SEED_FILE = "seed.jsonl";
+
 /** Greedy scoring runs this many prompts at once (training batches may be smaller). */
 const GENERATION_BATCH = 8;
 const BEFORE_PER_ROLE = 4;
@@ -115,9 +148,7 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
 
   await using executor = await Executor.create({ workers: 2, timeoutMs: 5000 });
   phase("generating programs (the executor validates each and computes its outputs)");
-  const train = await generatePool(executor, { seed: o.seed, size: o.programs, traces: o.traces, depthMix: [1, 2, 3, 3, 2] });
-  const trainSnippets = new Set(train.map((p) => p.snippet));
-  const held = await generatePool(executor, { seed: o.seed + 1_000_003, size: o.heldOut * 2, traces: o.traces, depthMix: [0, 2, 3, 3, 2], exclude: trainSnippets });
+  const { train, held } = await programPools(executor, o);
 
   const settings: PromptSettings = { references: 3, numInputs: INDUCTION_INPUTS, bannedWords: REFERENCE_BANNED_WORDS, style: o.promptStyle };
   const rng = Rng.seeded(o.seed + 7);
@@ -187,6 +218,7 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
     };
     // The checkpoint directory is the model itself (config, weights, tokenizer) plus report.json, renamed into place.
     writeFileSync(join(modelDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    writeProgramFiles(modelDir, { train, held });
     mkdirSync(dirname(o.out), { recursive: true });
     renameSync(modelDir, o.out);
     return report;
