@@ -9,6 +9,7 @@ import {
   makeCheckpoint,
   parameterCount,
   parseHfConfig,
+  readSafetensors,
   readSafetensorsDir,
   saveCheckpoint,
   type TensorMap,
@@ -115,6 +116,37 @@ describe("model checkpoint", () => {
       'unsupported architecture model_type="mistral"',
     );
     expect(() => parseHfConfig({ model_type: "qwen2", hidden_size: 64 })).toThrow('"num_attention_heads" must be a positive integer');
+  });
+
+  test("a safetensors file keeps its metadata; a corrupt one is an error that says what is wrong", () => {
+    const file = join(root, "meta.safetensors");
+    const x = { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) };
+    writeSafetensors(file, new Map([["x", x]]), "F32", { format: "test", steps: "3" });
+    const back = readSafetensors(file);
+    expect(back.metadata).toEqual({ format: "test", steps: "3" });
+    expectSameTensors(new Map([["x", x]]), back.tensors);
+    const bytes = readFileSync(file);
+    const headerLen = Number(bytes.readBigUInt64LE(0));
+    const corrupt = (name: string, data: Uint8Array): string => {
+      writeFileSync(join(root, name), data);
+      return join(root, name);
+    };
+    expect(() => readSafetensors(corrupt("short", bytes.subarray(0, 5)))).toThrow("shorter than the 8-byte header length");
+    expect(() => readSafetensors(corrupt("cut-header", bytes.subarray(0, 20)))).toThrow(`header length ${headerLen} runs past the end`);
+    expect(() => readSafetensors(corrupt("cut-data", bytes.subarray(0, bytes.length - 4)))).toThrow('tensor "x" runs past the end of the file');
+    const garbled = Buffer.from(bytes);
+    garbled[8] = 0x21; // the header's opening brace
+    expect(() => readSafetensors(corrupt("garbled", garbled))).toThrow("header is not JSON");
+    const header = (json: object): Uint8Array => {
+      const text = Buffer.from(JSON.stringify(json));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(text.length));
+      return Buffer.concat([len, text]);
+    };
+    expect(() => readSafetensors(corrupt("not-tensor", header({ format: "azr-adamw-1", steps: 1 })))).toThrow(
+      'header entry "format" is not a tensor',
+    );
+    expect(() => readSafetensors(corrupt("bad-meta", header({ __metadata__: { steps: 1 } })))).toThrow("__metadata__ is not an object of strings");
   });
 });
 
