@@ -157,7 +157,10 @@ describe("make-checkpoint flags", () => {
       spec: { seed: 5, hidden: 128, kvHeads: 2, architecture: "llama", qkvBias: false, tiedEmbeddings: false },
     });
     expect(() => parseSpec(["--hidden", "64"])).toThrow("--out DIR is required");
-    expect(() => parseSpec(["--out", "d", "--layers", "two"])).toThrow('--layers must be a non-negative integer, got "two"');
+    expect(() => parseSpec(["--out", "d", "--layers", "two"])).toThrow("--layers two: use a whole number ≥ 1");
+    expect(() => parseSpec(["--out", "d", "--hidden", "0"])).toThrow("--hidden 0: use a whole number ≥ 1");
+    expect(() => parseSpec(["--out", "d", "--seed", "1.5"])).toThrow("--seed 1.5: use a whole number ≥ 0");
+    expect(() => parseSpec(["--out", "d", "--dtype", "f64"])).toThrow("--dtype must be f32, bf16, f16");
     expect(() => parseSpec(["--out", "d", "--arch", "mistral"])).toThrow("--arch must be qwen2 or llama");
     expect(() => parseSpec(["--out", "d", "--depth", "3"])).toThrow("--depth");
     expect(() => parseSpec(["--out", "d", "--preset", "huge"])).toThrow("--preset must be one of tiny, 25m, qwen2.5-0.5b");
@@ -165,5 +168,14 @@ describe("make-checkpoint flags", () => {
 
   test("--help asks for the usage, even without --out", () => {
     expect(parseSpec(["--help"])).toBe("help");
+  });
+
+  test("a bad flag exits 2 with its message and the usage", async () => {
+    const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "engine", "cli", "make-checkpoint.ts"), "--out", join(root, "x"), "--heads", "many"], {
+      stdout: "ignore", stderr: "pipe", stdin: "ignore",
+    });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(stderr).toContain("make-checkpoint: --heads many: use a whole number ≥ 1\nusage: bun run make-checkpoint");
+    expect(code).toBe(2);
   });
 });
