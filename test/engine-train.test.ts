@@ -5,6 +5,7 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fieldsHelp } from "../engine/config/fields.ts";
 import { resolveConfig } from "../engine/config/load.ts";
 import { readSafetensorsDir } from "../engine/model/index.ts";
 import { startMember } from "./support/executor-member.ts";
@@ -50,7 +51,9 @@ describe("flag, path and checkpoint errors (exit 2, a message that names the pro
   });
   test("--help prints the usage", async () => {
     const proc = Bun.spawn(["bun", TRAIN, "--help"], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
-    expect(await new Response(proc.stdout).text()).toContain("--resume DIR");
+    const usage = await new Response(proc.stdout).text();
+    expect(usage).toContain("--resume DIR");
+    expect(usage).toContain(fieldsHelp()); // every --set key (test/engine-config.test.ts checks the table is complete)
     expect(await proc.exited).toBe(0);
   });
   test("a run directory without checkpoints cannot be resumed", async () => {
