@@ -65,5 +65,4 @@ export interface Submitter {
 }
 
 /** Batch CLI / RPC framing: the caller's id travels with the request and comes back on its result. */
-export type IdRequest = Request & { id: string | number };
 export type IdResult = Result & { id: string | number | null };

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../engine/config/load.ts";
 import { TRAIN_PRESET_NAMES, TRAIN_PRESETS, SEED_CORPUS, WARMSTART_CHECKPOINT } from "../engine/config/presets.ts";
+import { FIELD_KEYS, fieldsHelp } from "../engine/config/fields.ts";
 import { REFERENCE_DEFAULTS } from "../engine/config/schema.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../engine/config/validate.ts";
 
@@ -93,5 +94,27 @@ describe("precedence: flags over file over preset over defaults", () => {
   test("merging never mutates the defaults", () => {
     mergeConfig(REFERENCE_DEFAULTS, [flag({ tasks: { bannedWords: ["x"] } })]);
     expect(REFERENCE_DEFAULTS.tasks.bannedWords.length).toBe(17);
+  });
+});
+
+/** Every leaf key of a config object, dotted (arrays are values). */
+function leafKeys(o: Record<string, unknown>, prefix = ""): string[] {
+  return Object.entries(o).flatMap(([k, v]) =>
+    typeof v === "object" && v !== null && !Array.isArray(v) ? leafKeys(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`],
+  );
+}
+
+describe("the field table (engine/config/fields.ts)", () => {
+  test("has one row per schema field, and --help lists each with its default and a help line", () => {
+    const keys = leafKeys(REFERENCE_DEFAULTS as unknown as Record<string, unknown>);
+    expect(([...FIELD_KEYS] as string[]).sort()).toEqual([...keys].sort());
+    const lines = fieldsHelp().split("\n");
+    expect(lines.length).toBe(keys.length);
+    for (const key of keys) {
+      const line = lines.find((l) => l.startsWith(`  ${key}=`));
+      expect(line, key).toBeDefined();
+      expect(line!.slice(2).split(/\s{2,}/)[1]?.length ?? 0).toBeGreaterThan(5);
+    }
+    expect(lines.find((l) => l.startsWith("  tasks.batchSize=64 "))).toEndWith("  prompts per (task, role) per step");
   });
 });

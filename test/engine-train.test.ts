@@ -5,7 +5,9 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fieldsHelp } from "../engine/config/fields.ts";
 import { resolveConfig } from "../engine/config/load.ts";
+import { readSafetensorsDir } from "../engine/model/index.ts";
 import { startMember } from "./support/executor-member.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
@@ -49,7 +51,9 @@ describe("flag, path and checkpoint errors (exit 2, a message that names the pro
   });
   test("--help prints the usage", async () => {
     const proc = Bun.spawn(["bun", TRAIN, "--help"], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
-    expect(await new Response(proc.stdout).text()).toContain("--resume DIR");
+    const usage = await new Response(proc.stdout).text();
+    expect(usage).toContain("--resume DIR");
+    expect(usage).toContain(fieldsHelp()); // every --set key (test/engine-config.test.ts checks the table is complete)
     expect(await proc.exited).toBe(0);
   });
   test("a run directory without checkpoints cannot be resumed", async () => {
@@ -60,21 +64,22 @@ describe("flag, path and checkpoint errors (exit 2, a message that names the pro
     expect(stderr).toMatch(/no checkpoints\/latest file; this run never saved a checkpoint/);
     expect(code).toBe(2);
   });
+  test("a checkpoint with the old optimizer file cannot be resumed, and says why", async () => {
+    const dir = join(TMP, "old-optimizer");
+    const step = ckpt(dir, 1);
+    mkdirSync(join(step, "model"), { recursive: true });
+    writeFileSync(join(dir, "config.json"), JSON.stringify(resolveConfig({ preset: "tiny" })));
+    writeFileSync(join(dir, "checkpoints", "latest"), "step-000001\n");
+    for (const f of ["state.json", "model/config.json", "optimizer.bin"]) writeFileSync(join(step, f), "{}");
+    const { code, stderr } = await train(["--resume", dir]);
+    expect(stderr).toMatch(/holds optimizer\.bin, the optimizer format before optimizer\.safetensors/);
+    expect(code).toBe(2);
+  });
 });
 
-/** Tensor name → raw bytes, from every *.safetensors file of a model directory. */
+/** Tensor name → raw bytes, from every tensor of a model directory (f32 on disk, so the bytes are the file's). */
 function tensors(modelDir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (const f of readdirSync(modelDir).filter((n) => n.endsWith(".safetensors"))) {
-    const buf = readFileSync(join(modelDir, f));
-    const n = Number(buf.readBigUInt64LE(0));
-    const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, { data_offsets: [number, number] }>;
-    for (const [name, info] of Object.entries(header)) {
-      if (name === "__metadata__") continue;
-      out.set(name, buf.subarray(8 + n + info.data_offsets[0], 8 + n + info.data_offsets[1]));
-    }
-  }
-  return out;
+  return new Map([...readSafetensorsDir(modelDir)].map(([name, t]) => [name, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)]));
 }
 
 const ckpt = (run: string, step: number) => join(run, "checkpoints", `step-${String(step).padStart(6, "0")}`);
@@ -192,7 +197,8 @@ describe("tiny training end to end", () => {
     const pb = tensors(join(ckpt(killed, 2), "model"));
     const differ = [...pa].filter(([name, bytes]) => !bytes.equals(pb.get(name) as Buffer)).map(([n]) => n);
     expect(differ).toEqual([]);
-    expect(readFileSync(join(ckpt(killed, 2), "optimizer.bin")).equals(readFileSync(join(ckpt(full, 2), "optimizer.bin")))).toBe(true);
+    const optimizer = (run: string) => readFileSync(join(ckpt(run, 2), "optimizer.safetensors"));
+    expect(optimizer(killed).equals(optimizer(full))).toBe(true);
   }, RUN_MS);
 
   test("Ctrl-C during a step saves the last completed step and exits with 130", async () => {

@@ -11,7 +11,6 @@ import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
 
-const SLOW_MS = 60_000;
 // Elementwise updates plus one norm over ~3k squares in fp32. An update moves a parameter by about lr = 1e-2 per step,
 // and m/√v carries a few fp32 ulps of relative error into that move: ~1e-8 absolute per step is what rounding leaves;
 // the 1e-5 slack covers parameters near zero. The norm is one number: relative only.
@@ -101,7 +100,7 @@ test("three AdamW steps (two clipped, one not) match torch; decay only where ask
   for (let k = 0; k < shapes.length; k++) {
     expectThreeWay(`param ${k}`, { wgsl: await params[k].read(), reference: reference.params[k], torch: ref[`p${k}`].data }, TOL.param, seedNote);
   }
-}, SLOW_MS);
+});
 
 test("gradNorm + clipGrads scale gradients in place like clip_grad_norm_; no maxNorm means no clipping", async () => {
   const next = rng(TEST_SEED + 1);
@@ -128,7 +127,7 @@ out["c0"], out["c1"] = ps[0].grad, ps[1].grad
   const clipped = (k: number) => Array.from(g[k], (x) => x * reference.scale);
   expectThreeWay("clipped g0", { wgsl: await tensors[0].read(), reference: clipped(0), torch: ref.c0.data }, TOL.norm, seedNote);
   expectThreeWay("clipped g1", { wgsl: await tensors[1].read(), reference: clipped(1), torch: ref.c1.data }, TOL.norm, seedNote);
-}, SLOW_MS);
+});
 
 test("bad hyper-parameters are rejected before any work", () => {
   const p = Tensor.zeros([4]);

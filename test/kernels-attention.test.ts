@@ -55,9 +55,6 @@ const TOL: Record<"out" | "lse" | "dq" | "dk" | "dv", Tolerance> = {
   dv: { abs: 5e-5, rel: 5e-5 },
 };
 
-// First dispatches JIT-compile on lavapipe and each torch reference starts Python: allow for both.
-const SLOW_MS = 60_000;
-
 beforeAll(async () => {
   await getGpu();
 });
@@ -114,7 +111,7 @@ describe.each(TRAIN)("training: B=%i T=%i heads=%i kvHeads=%i D=%i", (batch, tok
     expectThreeWay("dq", { wgsl: await t.dq.read(), reference: bwd.dq, torch: ref.dq.data }, TOL.dq, seedNote);
     expectThreeWay("dk", { wgsl: await t.dk.read(), reference: bwd.dk, torch: ref.dk.data }, TOL.dk, seedNote);
     expectThreeWay("dv", { wgsl: await t.dv.read(), reference: bwd.dv, torch: ref.dv.data }, TOL.dv, seedNote);
-  }, SLOW_MS);
+  });
 });
 
 test("the float64 TS references agree with torch", () => {
@@ -136,7 +133,7 @@ test("the float64 TS references agree with torch", () => {
   expectClose("dq", bwd.dq, ref.dq.data, FLOAT64);
   expectClose("dk", bwd.dk, ref.dk.data, FLOAT64);
   expectClose("dv", bwd.dv, ref.dv.data, FLOAT64);
-}, SLOW_MS);
+});
 
 // [batch, newTokens, cacheTokens, heads, kvHeads, headDim]
 const DECODE: [number, number, number, number, number, number][] = [
@@ -168,7 +165,7 @@ test.each(DECODE)("decode: B=%i Tq=%i over a cache of %i (heads=%i kvHeads=%i D=
   const ref = runTorch(TORCH_DECODE, { q: arr(q, qShape), kCache: arr(kc, kShape), vCache: arr(vc, kShape), positions: Array.from(positions) });
   const tsRef = attentionReference(q, kc, vc, d, (b, t) => positions[b] + t);
   expectThreeWay("out", { wgsl: await out.read(), reference: tsRef.out, torch: ref.o.data }, TOL.out, seedNote);
-}, SLOW_MS);
+});
 
 test("heads that are not a multiple of kvHeads are refused", () => {
   const z = (s: number[]) => Tensor.zeros(s);

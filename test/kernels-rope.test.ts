@@ -10,7 +10,6 @@ import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
 
-const SLOW_MS = 60_000;
 // A rotation per pair: fp32 rounding of the table's cos/sin (angles up to ~500 rad, a few ulps) and two products.
 const TOL = { abs: 1e-6, rel: 1e-6 };
 
@@ -57,7 +56,7 @@ test.each(CASES)("rows=%i heads=%i headDim=%i theta=%d offset=%i: forward and ba
   const reference = (v: Float32Array, inverse: boolean) => ropeReference(v, positions, H, D, theta, offset, inverse);
   expectThreeWay("y", { wgsl: await y.read(), reference: reference(x, false), torch: ref.y.data }, TOL, seedNote);
   expectThreeWay("dx", { wgsl: await dx.read(), reference: reference(g, true), torch: ref.dx.data }, TOL, seedNote);
-}, SLOW_MS);
+});
 
 test("a position past the table gives NaN; the offset can change between submits", async () => {
   const table = ropeTable({ headDim: 4, theta: 10000, maxPositions: 8 });
@@ -70,7 +69,7 @@ test("a position past the table gives NaN; the offset can change between submits
   const shifted = await out.read();
   expect(shifted[0]).toBeCloseTo(Math.cos(5), 6);
   expect(shifted.subarray(4, 8).every(Number.isNaN)).toBe(true);
-}, SLOW_MS);
+});
 
 test("mismatched head size is rejected", () => {
   const table = ropeTable({ headDim: 8, theta: 10000, maxPositions: 4 });

@@ -9,6 +9,7 @@ import {
   makeCheckpoint,
   parameterCount,
   parseHfConfig,
+  readSafetensors,
   readSafetensorsDir,
   saveCheckpoint,
   type TensorMap,
@@ -116,6 +117,37 @@ describe("model checkpoint", () => {
     );
     expect(() => parseHfConfig({ model_type: "qwen2", hidden_size: 64 })).toThrow('"num_attention_heads" must be a positive integer');
   });
+
+  test("a safetensors file keeps its metadata; a corrupt one is an error that says what is wrong", () => {
+    const file = join(root, "meta.safetensors");
+    const x = { shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) };
+    writeSafetensors(file, new Map([["x", x]]), "F32", { format: "test", steps: "3" });
+    const back = readSafetensors(file);
+    expect(back.metadata).toEqual({ format: "test", steps: "3" });
+    expectSameTensors(new Map([["x", x]]), back.tensors);
+    const bytes = readFileSync(file);
+    const headerLen = Number(bytes.readBigUInt64LE(0));
+    const corrupt = (name: string, data: Uint8Array): string => {
+      writeFileSync(join(root, name), data);
+      return join(root, name);
+    };
+    expect(() => readSafetensors(corrupt("short", bytes.subarray(0, 5)))).toThrow("shorter than the 8-byte header length");
+    expect(() => readSafetensors(corrupt("cut-header", bytes.subarray(0, 20)))).toThrow(`header length ${headerLen} runs past the end`);
+    expect(() => readSafetensors(corrupt("cut-data", bytes.subarray(0, bytes.length - 4)))).toThrow('tensor "x" runs past the end of the file');
+    const garbled = Buffer.from(bytes);
+    garbled[8] = 0x21; // the header's opening brace
+    expect(() => readSafetensors(corrupt("garbled", garbled))).toThrow("header is not JSON");
+    const header = (json: object): Uint8Array => {
+      const text = Buffer.from(JSON.stringify(json));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(text.length));
+      return Buffer.concat([len, text]);
+    };
+    expect(() => readSafetensors(corrupt("not-tensor", header({ format: "azr-adamw-1", steps: 1 })))).toThrow(
+      'header entry "format" is not a tensor',
+    );
+    expect(() => readSafetensors(corrupt("bad-meta", header({ __metadata__: { steps: 1 } })))).toThrow("__metadata__ is not an object of strings");
+  });
 });
 
 describe("make-checkpoint flags", () => {
@@ -125,7 +157,10 @@ describe("make-checkpoint flags", () => {
       spec: { seed: 5, hidden: 128, kvHeads: 2, architecture: "llama", qkvBias: false, tiedEmbeddings: false },
     });
     expect(() => parseSpec(["--hidden", "64"])).toThrow("--out DIR is required");
-    expect(() => parseSpec(["--out", "d", "--layers", "two"])).toThrow('--layers must be a non-negative integer, got "two"');
+    expect(() => parseSpec(["--out", "d", "--layers", "two"])).toThrow("--layers two: use a whole number ≥ 1");
+    expect(() => parseSpec(["--out", "d", "--hidden", "0"])).toThrow("--hidden 0: use a whole number ≥ 1");
+    expect(() => parseSpec(["--out", "d", "--seed", "1.5"])).toThrow("--seed 1.5: use a whole number ≥ 0");
+    expect(() => parseSpec(["--out", "d", "--dtype", "f64"])).toThrow("--dtype must be f32, bf16, f16");
     expect(() => parseSpec(["--out", "d", "--arch", "mistral"])).toThrow("--arch must be qwen2 or llama");
     expect(() => parseSpec(["--out", "d", "--depth", "3"])).toThrow("--depth");
     expect(() => parseSpec(["--out", "d", "--preset", "huge"])).toThrow("--preset must be one of tiny, 25m, qwen2.5-0.5b");
@@ -133,5 +168,14 @@ describe("make-checkpoint flags", () => {
 
   test("--help asks for the usage, even without --out", () => {
     expect(parseSpec(["--help"])).toBe("help");
+  });
+
+  test("a bad flag exits 2 with its message and the usage", async () => {
+    const proc = Bun.spawn(["bun", join(import.meta.dir, "..", "engine", "cli", "make-checkpoint.ts"), "--out", join(root, "x"), "--heads", "many"], {
+      stdout: "ignore", stderr: "pipe", stdin: "ignore",
+    });
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(stderr).toContain("make-checkpoint: --heads many: use a whole number ≥ 1\nusage: bun run make-checkpoint");
+    expect(code).toBe(2);
   });
 });

@@ -3,10 +3,10 @@
 // Llama one (untied head, no bias). Logits, log-probs, entropies and every parameter's gradient; greedy decoding;
 // accumulation invariance; save/load and optimizer resume; input errors.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCheckpoint, Policy, type Sequence, type TensorMap } from "../engine/model/index.ts";
+import { loadCheckpoint, Policy, readSafetensors, type Sequence, type TensorMap, writeSafetensors } from "../engine/model/index.ts";
 import { resolveShape } from "../engine/model/make.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
@@ -199,6 +199,18 @@ describe("save, load and optimizer resume", () => {
     const y = loadCheckpoint(join(root, "resumed-2")).tensors;
     for (const [name, t] of x) expectClose(name, y.get(name)!.data, t.data, resumedTol(t.data));
     await expect(resumed.loadOptimizer(join(root, "mid", "config.json"))).rejects.toThrow(/optimizer state/);
+    await expect(resumed.loadOptimizer(join(root, "mid", "model.safetensors"))).rejects.toThrow('format "pt", expected azr-adamw-2');
+    const saved = readFileSync(join(root, "mid.adam"));
+    writeFileSync(join(root, "cut.adam"), saved.subarray(0, saved.length - 4));
+    await expect(resumed.loadOptimizer(join(root, "cut.adam"))).rejects.toThrow(/optimizer state .*cut\.adam: not a safetensors file .*runs past the end/);
+    const { tensors, metadata } = readSafetensors(join(root, "mid.adam"));
+    const norm = "model.norm.weight.exp_avg";
+    writeSafetensors(join(root, "reshaped.adam"), new Map(tensors).set(norm, { shape: [1, 32], data: tensors.get(norm)!.data }), "F32", metadata);
+    await expect(resumed.loadOptimizer(join(root, "reshaped.adam"))).rejects.toThrow(`"${norm}" has shape [1,32], the model's is [32]`);
+    const fewer = new Map(tensors);
+    fewer.delete(norm);
+    writeSafetensors(join(root, "fewer.adam"), fewer, "F32", metadata);
+    await expect(resumed.loadOptimizer(join(root, "fewer.adam"))).rejects.toThrow(`no tensor "${norm}"`);
     straight.destroy();
     resumed.destroy();
   });

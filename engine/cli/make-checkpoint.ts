@@ -1,8 +1,7 @@
 // `bun run make-checkpoint --out DIR [options]`: writes a random-init checkpoint in Hugging Face format (USAGE below).
 // Exit codes: 0 written (or --help), 2 bad flag, 1 other.
-import { parseArgs } from "node:util";
 import { type CheckpointSpec, makeCheckpoint, parameterCount, SHAPE_NAMES, type ShapeName, readConfig } from "../model/index.ts";
-import { UsageError } from "./usage.ts";
+import { parseFlagValues, UsageError, wholeNumber } from "./usage.ts";
 
 const USAGE = `usage: bun run make-checkpoint --out DIR [options]
   --out DIR              where to write config.json, model.safetensors and the tokenizer files (required)
@@ -17,33 +16,24 @@ const USAGE = `usage: bun run make-checkpoint --out DIR [options]
   --tokenizer FILE       the tokenizer.json to ship (default: Qwen2.5's)
   --help                 this text`;
 
+/** Whole-number flags and the spec field each sets; the seed may be 0, a size may not. */
 const INT_FLAGS = { hidden: "hidden", layers: "layers", heads: "heads", "kv-heads": "kvHeads", intermediate: "intermediate", vocab: "vocabSize", seed: "seed" } as const;
-
-function toInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${flag} must be a non-negative integer, got "${value}"`);
-  return n;
-}
-
+const DTYPES = ["f32", "bf16", "f16"] as const;
 
 export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec } | "help" {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      out: { type: "string" }, preset: { type: "string" }, arch: { type: "string" }, dtype: { type: "string" },
-      tokenizer: { type: "string" }, untied: { type: "boolean" }, "no-bias": { type: "boolean" }, help: { type: "boolean" },
-      ...Object.fromEntries(Object.keys(INT_FLAGS).map((k) => [k, { type: "string" as const }])),
-    },
+  const values = parseFlagValues(argv, {
+    out: { type: "string" }, preset: { type: "string" }, arch: { type: "string" }, dtype: { type: "string" },
+    tokenizer: { type: "string" }, untied: { type: "boolean" }, "no-bias": { type: "boolean" }, help: { type: "boolean" },
+    ...Object.fromEntries(Object.keys(INT_FLAGS).map((k) => [k, { type: "string" as const }])),
   });
   if (values.help) return "help";
   if (typeof values.out !== "string") throw new UsageError("--out DIR is required");
   const spec: CheckpointSpec = { seed: 0 };
   for (const [flag, key] of Object.entries(INT_FLAGS)) {
-    const raw = values[flag as keyof typeof values];
-    if (typeof raw === "string") (spec as unknown as Record<string, number>)[key] = toInt(flag, raw);
+    const raw = values[flag];
+    if (raw !== undefined) (spec as unknown as Record<string, number>)[key] = wholeNumber(flag, raw, 0, key === "seed" ? 0 : 1);
   }
-  if (values.preset !== undefined) {
+  if (typeof values.preset === "string") {
     if (!SHAPE_NAMES.includes(values.preset as ShapeName)) throw new UsageError(`--preset must be one of ${SHAPE_NAMES.join(", ")}`);
     spec.preset = values.preset as ShapeName;
   }
@@ -54,7 +44,10 @@ export function parseSpec(argv: string[]): { out: string; spec: CheckpointSpec }
   }
   if (values.untied) spec.tiedEmbeddings = false;
   if (values["no-bias"]) spec.qkvBias = false;
-  if (values.dtype !== undefined) spec.dtype = values.dtype as CheckpointSpec["dtype"];
+  if (values.dtype !== undefined) {
+    if (!DTYPES.includes(values.dtype as (typeof DTYPES)[number])) throw new UsageError(`--dtype must be ${DTYPES.join(", ")}`);
+    spec.dtype = values.dtype as (typeof DTYPES)[number];
+  }
   if (typeof values.tokenizer === "string") spec.tokenizer = values.tokenizer;
   return { out: values.out, spec };
 }
@@ -71,7 +64,7 @@ if (import.meta.main) {
     const config = readConfig(out);
     console.log(`wrote ${out}: ${config.architecture}, ${(parameterCount(config) / 1e6).toFixed(2)}M parameters`);
   } catch (err) {
-    const usage = err instanceof UsageError || (err as Error).name === "TypeError";
+    const usage = err instanceof UsageError;
     console.error(`make-checkpoint: ${(err as Error).message}${usage ? `\n${USAGE}` : ""}`);
     process.exit(usage ? 2 : 1);
   }

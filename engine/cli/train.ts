@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { resolveConfig } from "../config/load.ts";
 import { ConfigError, mergeConfig, validateConfig } from "../config/validate.ts";
+import { fieldsHelp } from "../config/fields.ts";
 import { TRAIN_PRESET_NAMES } from "../config/presets.ts";
 import { REFERENCE_DEFAULTS } from "../config/schema.ts";
 import { RUN_CONFIG, RunDirError, runConfig, runTraining } from "../trainer/run.ts";
@@ -29,7 +30,10 @@ const USAGE = `usage: bun run train [options]
   --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
   --dry-run         print the memory plan on this adapter (model.maxBatch x model.maxSeq) and stop; exit 2 if it does not fit
   --shape S         with --dry-run: plan for a model shape (${SHAPE_NAMES.join(" | ")}) instead of the checkpoint's
-  --help            this text`;
+  --help            this text
+
+settings for --set KEY=VALUE (and --config files), with the reference's defaults (a preset overrides some):
+${fieldsHelp()}`;
 
 
 interface Flags {

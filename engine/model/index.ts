@@ -7,5 +7,5 @@ export { type StepOptions } from "./optimizer.ts";
 export { type Sequence } from "./pack.ts";
 export { planFor, Policy, type PolicySizes, type TokenGrads, type TokenStats } from "./policy.ts";
 export { SHAPE_NAMES, SHAPES, type ShapeName } from "./shapes.ts";
-export { type DiskDtype, readSafetensorsDir, type TensorMap, writeSafetensors } from "./safetensors.ts";
+export { type DiskDtype, readSafetensors, readSafetensorsDir, type TensorMap, writeSafetensors } from "./safetensors.ts";
 export { checkWeights, parameterCount, weightSpecs } from "./weights.ts";

@@ -1,10 +1,10 @@
-// AdamW over every parameter (kernels/adamw.ts), with its state saved to and restored from one file for an exact
-// resume. File: 8-byte little-endian header length, JSON header {format, steps, params: [{name, size}]}, then each
-// parameter's m and v as f32, in header order. Written to a temporary name and renamed.
-import { readFileSync } from "node:fs";
+// AdamW over every parameter (kernels/adamw.ts), with its state saved to and restored from one safetensors file for
+// an exact resume: per parameter `<name>.exp_avg` (m) and `<name>.exp_avg_sq` (v) as F32 in the parameter's shape
+// (torch's AdamW state names), `__metadata__` {format: "azr-adamw-2", steps}. Read and written by ./safetensors.ts
+// (atomically).
 import { AdamW, type Step, type Tensor } from "../../kernels/index.ts";
-import { writeAtomic } from "../write-atomic.ts";
 import type { DeviceParams } from "./params.ts";
+import { readSafetensors, type TensorMap, writeSafetensors } from "./safetensors.ts";
 
 export interface StepOptions {
   lr: number;
@@ -17,7 +17,9 @@ export interface StepOptions {
   weightDecayMask?: "all" | "matrices";
 }
 
-const FORMAT = "azr-adamw-1";
+const FORMAT = "azr-adamw-2";
+const M = ".exp_avg";
+const V = ".exp_avg_sq";
 
 interface State {
   steps: number;
@@ -83,13 +85,12 @@ export class Optimizer {
         state.v.push(new Float32Array(p.params.get(name)!.size));
       }
     }
-    const header = new TextEncoder().encode(
-      JSON.stringify({ format: FORMAT, steps: state.steps, params: p.names.map((name) => ({ name, size: p.params.get(name)!.size })) }),
-    );
-    const parts: Uint8Array[] = [new Uint8Array(8), header];
-    new DataView(parts[0].buffer).setBigUint64(0, BigInt(header.length), true);
-    state.m.forEach((m, i) => parts.push(bytes(m), bytes(state.v[i])));
-    writeAtomic(path, Buffer.concat(parts));
+    const tensors: TensorMap = new Map();
+    p.names.forEach((name, i) => {
+      const shape = [...p.params.get(name)!.shape];
+      tensors.set(name + M, { shape, data: state.m[i] }).set(name + V, { shape, data: state.v[i] });
+    });
+    writeSafetensors(path, tensors, "F32", { format: FORMAT, steps: String(state.steps) });
   }
 
   load(path: string): void {
@@ -110,10 +111,6 @@ async function concatenated(tensors: readonly Tensor[]): Promise<Float32Array> {
   return out;
 }
 
-function bytes(a: Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
 /** Writes a per-name state into the per-shard moments (shards in name order, rows in order). */
 function restore(adam: AdamW, state: State, p: DeviceParams): void {
   adam.steps = state.steps;
@@ -131,31 +128,30 @@ function restore(adam: AdamW, state: State, p: DeviceParams): void {
 
 /** Reads an optimizer file and checks that it matches the model's parameters, naming the first that does not. */
 function parseState(path: string, p: DeviceParams): State {
-  const buf = readFileSync(path);
   const fail = (why: string): never => {
     throw new Error(`optimizer state ${path}: ${why}`);
   };
-  if (buf.length < 8) fail("shorter than its header length");
-  const headerLen = Number(buf.readBigUInt64LE(0));
-  if (headerLen > buf.length - 8) fail("header runs past the end of the file");
-  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString("utf8")) as {
-    format: string;
-    steps: number;
-    params: { name: string; size: number }[];
-  };
-  if (header.format !== FORMAT) fail(`format ${JSON.stringify(header.format)}, expected ${FORMAT}`);
-  if (header.params.length !== p.names.length) fail(`${header.params.length} parameters, the model has ${p.names.length}`);
-  const state: State = { steps: header.steps, m: [], v: [] };
-  let at = 8 + headerLen;
-  header.params.forEach(({ name, size }, i) => {
-    if (name !== p.names[i]) fail(`parameter ${i} is "${name}", the model has "${p.names[i]}"`);
-    if (size !== p.params.get(name)!.size) fail(`"${name}" has ${size} elements, the model's has ${p.params.get(name)!.size}`);
-    for (const into of [state.m, state.v]) {
-      if (at + size * 4 > buf.length) fail(`truncated in "${name}"`);
-      into.push(new Float32Array(buf.buffer.slice(buf.byteOffset + at, buf.byteOffset + at + size * 4)));
-      at += size * 4;
+  let file: ReturnType<typeof readSafetensors>;
+  try {
+    file = readSafetensors(path);
+  } catch (e) {
+    return fail(`not a safetensors file (${(e as Error).message})`);
+  }
+  const { tensors, metadata } = file;
+  if (metadata.format !== FORMAT) fail(`format ${JSON.stringify(metadata.format)}, expected ${FORMAT}`);
+  const steps = Number(metadata.steps);
+  if (!Number.isInteger(steps) || steps < 0) fail(`steps ${JSON.stringify(metadata.steps)} is not a whole number`);
+  const state: State = { steps, m: [], v: [] };
+  for (const name of p.names) {
+    const shape = p.params.get(name)!.shape;
+    for (const [suffix, into] of [[M, state.m], [V, state.v]] as const) {
+      const t = tensors.get(name + suffix) ?? fail(`no tensor "${name + suffix}"`);
+      if (JSON.stringify(t.shape) !== JSON.stringify(shape)) fail(`"${name + suffix}" has shape ${JSON.stringify(t.shape)}, the model's is ${JSON.stringify(shape)}`);
+      into.push(t.data);
     }
-  });
-  if (at !== buf.length) fail(`${buf.length - at} bytes after the last tensor`);
+  }
+  const expected = new Set(p.names.flatMap((name) => [name + M, name + V]));
+  const extra = [...tensors.keys()].find((k) => !expected.has(k));
+  if (extra !== undefined) fail(`tensor "${extra}" names no parameter of the model`);
   return state;
 }

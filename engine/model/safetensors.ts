@@ -50,18 +50,52 @@ function decode(entry: HeaderEntry, bytes: Uint8Array, name: string, file: strin
   return out;
 }
 
-function readFile(path: string, into: TensorMap): void {
+/** One safetensors file: its tensors (as f32) and its `__metadata__` strings. */
+export interface SafetensorsFile {
+  tensors: TensorMap;
+  metadata: Record<string, string>;
+}
+
+function isEntry(e: unknown): e is HeaderEntry {
+  const x = e as HeaderEntry;
+  return typeof x === "object" && x !== null && typeof x.dtype === "string" && Array.isArray(x.shape) && x.shape.every(Number.isInteger) &&
+    Array.isArray(x.data_offsets) && x.data_offsets.length === 2 && x.data_offsets.every(Number.isInteger) && x.data_offsets[0] <= x.data_offsets[1];
+}
+
+/** Reads one safetensors file, naming the file and what is wrong when it is not one. */
+export function readSafetensors(path: string): SafetensorsFile {
   const buf = readFileSync(path);
   if (buf.length < 8) throw new Error(`${path}: shorter than the 8-byte header length`);
   const headerLen = Number(buf.readBigUInt64LE(0));
   if (headerLen > buf.length - 8) throw new Error(`${path}: header length ${headerLen} runs past the end of the file`);
-  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString("utf8")) as Record<string, HeaderEntry>;
-  const base = 8 + headerLen;
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
-    const [start, end] = entry.data_offsets;
-    into.set(name, { shape: entry.shape, data: decode(entry, buf.subarray(base + start, base + end), name, path) });
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(buf.subarray(8, 8 + headerLen).toString("utf8"));
+  } catch (e) {
+    throw new Error(`${path}: header is not JSON (${(e as Error).message})`);
   }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) throw new Error(`${path}: header is not a JSON object`);
+  const base = 8 + headerLen;
+  const tensors: TensorMap = new Map();
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === "__metadata__") {
+      if (typeof entry !== "object" || entry === null || !Object.values(entry).every((v) => typeof v === "string")) {
+        throw new Error(`${path}: __metadata__ is not an object of strings`);
+      }
+      metadata = entry as Record<string, string>;
+      continue;
+    }
+    if (!isEntry(entry)) throw new Error(`${path}: header entry "${name}" is not a tensor ({dtype, shape, data_offsets})`);
+    const [start, end] = entry.data_offsets;
+    if (base + end > buf.length) throw new Error(`${path}: tensor "${name}" runs past the end of the file`);
+    tensors.set(name, { shape: entry.shape, data: decode(entry, buf.subarray(base + start, base + end), name, path) });
+  }
+  return { tensors, metadata };
+}
+
+function readFile(path: string, into: TensorMap): void {
+  for (const [name, t] of readSafetensors(path).tensors) into.set(name, t);
 }
 
 /** All tensors of a checkpoint directory, converted to f32. */
@@ -116,11 +150,12 @@ function encode(data: Float32Array, dtype: DiskDtype): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-/** Writes one safetensors file atomically (tmp + rename), tensors in name order, header padded to 8 bytes. */
-export function writeSafetensors(path: string, tensors: TensorMap, dtype: DiskDtype): void {
+/** Writes one safetensors file atomically (tmp + rename), tensors in name order, header padded to 8 bytes;
+ * `metadata` is the header's `__metadata__` (string values, as the format requires). */
+export function writeSafetensors(path: string, tensors: TensorMap, dtype: DiskDtype, metadata: Record<string, string> = { format: "pt" }): void {
   const names = [...tensors.keys()].sort();
   const blobs = names.map((n) => encode(tensors.get(n)!.data, dtype));
-  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
+  const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   names.forEach((name, i) => {
     header[name] = { dtype, shape: tensors.get(name)!.shape, data_offsets: [offset, offset + blobs[i]!.length] };

@@ -1,4 +1,4 @@
-// Atomic checkpoints of a run: checkpoints/step-NNNNNN/{model/, optimizer.bin, state.json} written into a temporary
+// Atomic checkpoints of a run: checkpoints/step-NNNNNN/{model/, optimizer.safetensors, state.json} written into a temporary
 // directory and renamed into place, then the `latest` pointer replaced the same way. A crash at any moment leaves
 // either the previous checkpoint or the new one, never a half-written one.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +22,9 @@ export class RunDirError extends Error {
 
 const STATE = "state.json";
 const MODEL = "model";
-const OPTIMIZER = "optimizer.bin";
+const OPTIMIZER = "optimizer.safetensors";
+/** The optimizer file before it was safetensors (azr-adamw-1): named so that resuming one says why it cannot. */
+const OLD_OPTIMIZER = "optimizer.bin";
 const LATEST = "latest";
 
 const stepDir = (step: number): string => `step-${String(step).padStart(6, "0")}`;
@@ -70,6 +72,11 @@ export function latestCheckpoint(runDir: string): LoadedCheckpoint {
   const dir = join(runDir, "checkpoints", readFileSync(pointer, "utf8").trim());
   const modelDir = join(dir, MODEL);
   const optimizerPath = join(dir, OPTIMIZER);
+  if (!existsSync(optimizerPath) && existsSync(join(dir, OLD_OPTIMIZER))) {
+    throw new RunDirError(
+      `--resume ${runDir}: checkpoint ${dir} holds ${OLD_OPTIMIZER}, the optimizer format before ${OPTIMIZER}, which this version does not read (start anew with --out, or warm-start from its model/ with --checkpoint)`,
+    );
+  }
   for (const p of [join(dir, STATE), join(modelDir, "config.json"), optimizerPath]) {
     if (!existsSync(p)) throw new RunDirError(`--resume ${runDir}: checkpoint ${dir} is incomplete (missing ${p})`);
   }

@@ -40,8 +40,6 @@ export interface PyDict {
   readonly entries: readonly (readonly [PyValue, PyValue])[];
 }
 
-export type PyContainer = PyList | PyTuple | PySet | PyFrozenSet | PyDict;
-
 /** Caps shared by the host codec and `plain.py`: past them a value is not comparable. */
 export const LIMITS = {
   /** containers nested inside one another (`[[...]]` with 100 pairs of brackets is the deepest allowed) */
