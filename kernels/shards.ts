@@ -18,7 +18,8 @@ import { fromHalf, toHalf } from "./half.ts";
 import { DTYPE_BYTES, elementCount, Tensor } from "./tensor.ts";
 
 /** How a weight is stored on the device: f32, or f16 read by the matmul and embedding kernels (widened to f32). */
-export type WeightDtype = "f32" | "f16";
+export const WEIGHT_DTYPES = ["f32", "f16"] as const;
+export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
 
 export interface Shard {
   readonly tensor: Tensor;

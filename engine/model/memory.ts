@@ -140,7 +140,7 @@ function bytes(b: number): string {
 export function formatPlan(p: MemoryPlan): string {
   const c = p.config;
   const lines = [
-    `memory plan (${c.architecture}, hidden ${c.hidden}, ${c.layers} layers, vocab ${c.vocabSize}: ${(parameterCount(c) / 1e6).toFixed(1)}M parameters, ${p.weightDtype === "f32" ? "f32" : "f16 matrices, inference only"} on the device):`,
+    `memory plan (${c.architecture}, hidden ${c.hidden}, ${c.layers} layers, vocab ${c.vocabSize}: ${(parameterCount(c) / 1e6).toFixed(1)}M parameters, ${p.weightDtype === "f32" ? "f32 on the device" : "f16 matrices on the device, inference only"}):`,
     ...p.items.map((i) => `  ${i.what.padEnd(58)} ${bytes(i.bytes).padStart(11)}`),
     `  ${"total".padEnd(58)} ${bytes(p.total).padStart(11)}`,
     `  binding limit ${bytes(p.limits.binding)}; device memory ${p.limits.memory === undefined ? "unknown" : bytes(p.limits.memory)} (${p.limits.memorySource})`,
