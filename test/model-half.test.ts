@@ -3,11 +3,13 @@
 // to f16 at load). Every matrix is stored f16 and widened to f32 as the kernels load it; products, sums, norms and
 // softmaxes are f32 as in the f32 policy, so the f32 policy's tolerances (POLICY_TOL) apply to the difference from
 // torch float64 on the rounded weights. Greedy tokens equal the reference's. Training is refused, naming the reason.
+// Under a forced 2 MiB binding limit the f16 embedding and LM head split into row shards (twice the rows of an f32
+// shard) and give the same logits.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fromHalf, getGpu, requireGpu, toHalf } from "../kernels/index.ts";
+import { capBindingLimit, fromHalf, getGpu, requireGpu, toHalf } from "../kernels/index.ts";
 import { loadCheckpoint, planFor, Policy, resolveShape, saveCheckpoint, type TensorMap, TRAINING_NEEDS_F32 } from "../engine/model/index.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
@@ -78,6 +80,23 @@ for (const [arch, shape] of Object.entries(shapes) as [keyof typeof shapes, (typ
       const gens = await policy.generate(prompts, { maxNew: 24, temperature: 0, seed: 0 });
       expect(gens.map((g) => g.ids)).toEqual(ref.values.get("ids") as number[][]);
     });
+
+    if (arch === "llama") {
+      test("in row shards under a 2 MiB binding limit: the same logits", async () => {
+        capBindingLimit(2 << 20);
+        const sharded = await Policy.load(dir, { maxSeq: 48, maxBatch: 1, weightDtype: "f16" }); // decode logits [1, vocab] fit 2 MiB
+        try {
+          // 151,665 x 32 f16 = 9.3 MiB: 5 shards each for the embedding and the untied head (f32 would need 10).
+          expect(sharded.memoryPlan(1, 37)).toContain("model.embed_tokens.weight (5), lm_head.weight (5)");
+          const ids = randomIds(Rng.seeded(6), 37, tokenizer.vocabSize);
+          const ref = modelRef(refDir, { mode: "logits", ids }).tensors.get("logits")!;
+          expectClose("logits", concat(await sharded.logits(ids)), ref.data, TOL.logits);
+        } finally {
+          sharded.destroy();
+          capBindingLimit(undefined);
+        }
+      });
+    }
 
     test("training is refused with the reason, before any work", async () => {
       const seq = { promptIds: [1, 2, 3], responseIds: [4, 5] };
