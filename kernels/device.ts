@@ -3,6 +3,8 @@
 //   const gpu = await getGpu();      // first call creates it (and prints the adapter once to stderr); later calls reuse it
 //   gpu.device                       // GPUDevice with the adapter's full limits (not WebGPU's low defaults)
 //   gpu.isSoftware                   // true on lavapipe/llvmpipe (picks the matmul variant, among others)
+//   gpu.shaderF16                    // the adapter has `shader-f16` (requested then): f16 tensors can be bound
+//   requireShaderF16("weights f16")  // throws, naming the adapter, when it does not
 //   requireGpu()                     // the same context, synchronously, once getGpu() has resolved
 //   bindingLimit()                   // the most bytes one tensor (one binding) may hold; larger ones shard
 //   capBindingLimit(64 << 10)        // lower it (tests force sharding on a tiny model; AZR_MAX_BINDING does the same)
@@ -22,6 +24,8 @@ export interface Gpu {
   /** A CPU rasteriser (lavapipe): no fast workgroup memory, barriers are costly, first dispatch JIT-compiles. */
   readonly isSoftware: boolean;
   readonly limits: GPUSupportedLimits;
+  /** The device has WebGPU's `shader-f16` feature: kernels may bind f16 buffers (requested whenever the adapter has it). */
+  readonly shaderF16: boolean;
   /** One line naming the adapter, as printed at start-up. */
   readonly description: string;
 }
@@ -75,7 +79,9 @@ async function open(): Promise<Gpu> {
   instance = create(flags.dawnFlags);
   const adapter = await pickAdapter(instance);
   const requiredLimits = copyLimits(adapter.limits);
-  const device = await adapter.requestDevice({ requiredLimits, label: "azr" });
+  const shaderF16 = adapter.features.has("shader-f16");
+  const requiredFeatures: GPUFeatureName[] = shaderF16 ? ["shader-f16"] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: "azr" });
   device.lost.then((info) => {
     if (info.reason !== "destroyed") console.error(`kernels: GPU device lost (${info.reason}): ${info.message}`);
   });
@@ -86,9 +92,23 @@ async function open(): Promise<Gpu> {
   const isSoftware = info.architecture === "software" || info.isFallbackAdapter || /llvmpipe|lavapipe/i.test(info.device);
   const description = `${info.vendor || "?"} ${info.device || info.description || "?"} (${info.description}; ${
     isSoftware ? "software" : "hardware"
-  })`;
+  }${shaderF16 ? "; shader-f16" : ""})`;
   if (!flags.quiet) console.error(`kernels: WebGPU adapter ${description}`);
-  return { device, adapterInfo: info, isSoftware, limits: device.limits, description };
+  return { device, adapterInfo: info, isSoftware, limits: device.limits, shaderF16, description };
+}
+
+/**
+ * Throws unless the device can run f16 kernels: `what` (e.g. "model.weightDtype f16") needs `shader-f16`. On NVIDIA
+ * drivers before 615 Dawn hides it unless AZR_DAWN_FLAGS carries the toggle `vulkan_enable_f16_on_nvidia`.
+ */
+export function requireShaderF16(what: string): void {
+  const gpu = requireGpu();
+  if (!gpu.shaderF16) {
+    throw new Error(
+      `${what} needs the WebGPU feature shader-f16, which this adapter (${gpu.description}) does not offer; use f32 ` +
+        "(on NVIDIA drivers before 615, AZR_DAWN_FLAGS=enable-dawn-features=vulkan_enable_f16_on_nvidia may expose it)",
+    );
+  }
 }
 
 async function pickAdapter(gpu: GPU): Promise<GPUAdapter> {

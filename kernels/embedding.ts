@@ -4,7 +4,8 @@
 //   embeddingBackward({ ids, dOut, dTable })             // dTable[v, :] = Σ_{t : ids[t] = v} dOut[t, :]
 //   embeddingShards / embeddingBackward with a RowShards table: one dispatch per shard, each handling the ids in its rows
 //
-// An id outside [0, V) gives a NaN row in the forward (a bad id cannot pass unnoticed) and no gradient.
+// The lookup's table may be f16 (a half-precision embedding; each value widens to f32 exactly); the output and the
+// gradient are f32. An id outside [0, V) gives a NaN row in the forward (a bad id cannot pass unnoticed) and no gradient.
 // The gradient avoids float atomics and stays bitwise reproducible: (1) each position t finds its rank in the
 // order (ids[t], t) by counting — O(T²) comparisons, a few ms for T = 2048 — and scatters itself to that rank,
 // giving the positions sorted by id; (2) each vocabulary row binary-searches its run of positions and sums them,
@@ -17,11 +18,11 @@ import { Tensor } from "./tensor.ts";
 
 const WG = 64;
 
-const forwardKernel: Kernel = {
-  name: "embedding_forward",
+const forwardKernel = (table: "f32" | "f16"): Kernel => ({
+  name: `embedding_forward${table === "f16" ? "_h" : ""}`,
   // This table holds rows [start, start + V) of a vocabulary of `total`; the shard at start 0 also writes the NaN rows.
   params: { T: "u32", V: "u32", D: "u32", start: "u32", total: "u32" },
-  buffers: { ids: "u32", table: "f32", out: "f32 write" },
+  buffers: { ids: "u32", table, out: "f32 write" },
   code: `
 @compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) gid: vec3u) {
   let d = gid.x;
@@ -33,9 +34,9 @@ const forwardKernel: Kernel = {
   let bad = id >= P.total && P.start == 0u;
   if (!mine && !bad) { return; }
   let nan = bitcast<f32>(0x7fc00000u | (id & 0u));
-  out[t * P.D + d] = select(nan, table[min(local, P.V - 1u) * P.D + d], mine);
+  out[t * P.D + d] = select(nan, f32(table[min(local, P.V - 1u) * P.D + d]), mine);
 }`,
-};
+});
 
 const sortKernel: Kernel = {
   name: "embedding_sort_positions",
@@ -115,9 +116,9 @@ function lookup(ids: Tensor, table: Tensor, start: number, total: number, out: T
   const [T] = expectRank("embedding", "ids", ids, 1, "[T]");
   const [V, D] = expectRank("embedding", "table", table, 2, "[V, D]");
   expectTensor("embedding", "ids", ids, [T], "u32");
-  expectTensor("embedding", "table", table, [V, D]);
+  if (table.dtype !== "f32" && table.dtype !== "f16") throw new Error(`embedding: table must be f32 or f16, got ${table.describe()}`);
   expectTensor("embedding", "out", out, [T, D]);
-  return new Dispatch(forwardKernel, { ids, table, out }, { T, V, D, start, total }, [groupsFor(D, WG), T]);
+  return new Dispatch(forwardKernel(table.dtype), { ids, table, out }, { T, V, D, start, total }, [groupsFor(D, WG), T]);
 }
 
 export interface EmbeddingBackwardArgs {

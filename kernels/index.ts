@@ -10,9 +10,10 @@
 // are checked when the dispatch is built, which is done once; `accumulate: true` adds into an output instead of
 // overwriting it (gradients arriving from several consumers); each op file also exports a plain TS reference
 // (`…Reference`) in float64. Knobs: see flags.ts.
-export { bindingLimit, capBindingLimit, getGpu, requireGpu, type Gpu } from "./device.ts";
+export { bindingLimit, capBindingLimit, getGpu, requireGpu, requireShaderF16, type Gpu } from "./device.ts";
 export { flags } from "./flags.ts";
-export { Tensor, elementCount, type DType, type HostArray } from "./tensor.ts";
+export { Tensor, elementCount, DTYPE_BYTES, type DType, type HostArray } from "./tensor.ts";
+export { fromHalf, toHalf } from "./half.ts";
 export {
   Dispatch,
   Step,

@@ -17,12 +17,15 @@
 // one per training step, encode every dispatch, submit once. Storage writes are ordered between dispatches of one
 // pass, so no barriers are needed. A Dispatch holds one set of uniform values: encoding it twice in a step with
 // different values is not possible (build two Dispatches).
-import { bindingLimit, requireGpu } from "./device.ts";
+import { bindingLimit, requireGpu, requireShaderF16 } from "./device.ts";
 import type { DType, Tensor } from "./tensor.ts";
 
 export type ParamType = "u32" | "i32" | "f32";
-/** A storage binding: element type, `vec4f`/`vec4u`/`vec4i` for vector access, " write" when the kernel writes it. */
-export type BufferDecl = `${DType | "vec4f" | "vec4u" | "vec4i"}${"" | " write"}`;
+/**
+ * A storage binding: element type, `vec4f`/`vec4u`/`vec4i`/`vec4h` for vector access, " write" when the kernel writes
+ * it. A kernel with an f16 binding gets `enable f16;` (the device must have `shader-f16`).
+ */
+export type BufferDecl = `${DType | "vec4f" | "vec4u" | "vec4i" | "vec4h"}${"" | " write"}`;
 
 export interface Kernel {
   readonly name: string;
@@ -32,17 +35,18 @@ export interface Kernel {
   readonly code: string;
 }
 
-const ELEMENT_DTYPE: Record<string, DType> = { f32: "f32", u32: "u32", i32: "i32", vec4f: "f32", vec4u: "u32", vec4i: "i32" };
+const ELEMENT_DTYPE: Record<string, DType> = { f32: "f32", u32: "u32", i32: "i32", f16: "f16", vec4f: "f32", vec4u: "u32", vec4i: "i32", vec4h: "f16" };
 
 function parseDecl(decl: BufferDecl): { wgslType: string; dtype: DType; write: boolean } {
   const [type, access] = decl.split(" ");
-  const wgslType = type.startsWith("vec4") ? `vec4<${type.slice(4) === "f" ? "f32" : type.slice(4) === "u" ? "u32" : "i32"}>` : type;
-  return { wgslType, dtype: ELEMENT_DTYPE[type], write: access === "write" };
+  const dtype = ELEMENT_DTYPE[type];
+  return { wgslType: type.startsWith("vec4") ? `vec4<${dtype}>` : type, dtype, write: access === "write" };
 }
 
 /** The full WGSL of a kernel: params struct at binding 0, buffers from binding 1 in declaration order. */
 function source(kernel: Kernel): string {
   const lines: string[] = [];
+  if (Object.values(kernel.buffers).some((decl) => parseDecl(decl).dtype === "f16")) lines.push("enable f16;");
   const params = Object.entries(kernel.params);
   if (params.length > 0) {
     lines.push(`struct Params { ${params.map(([n, t]) => `${n}: ${t}`).join(", ")} }`);
@@ -66,6 +70,7 @@ function compile(kernel: Kernel): Compiled {
   const code = source(kernel);
   const hit = pipelines.get(code);
   if (hit) return hit;
+  if (code.startsWith("enable f16;")) requireShaderF16(`kernel ${kernel.name} (f16 buffers)`);
   const { device } = requireGpu();
   const entries: GPUBindGroupLayoutEntry[] = [];
   if (Object.keys(kernel.params).length > 0) {

@@ -21,6 +21,9 @@
 //   tiled  — for GPUs: 64×64 C tile per 16×16 workgroup, 16-deep K slices staged in workgroup memory, 4×4 per
 //            invocation. Scalar loads with zero fill at the edges, so any shape works with one pipeline.
 // Every output element is one sequential fma chain over k: results are bitwise reproducible on one adapter.
+// Half-precision weights: B may be f16 (A and C are f32). Each B element is widened to f32 as it is loaded, so every
+// product and the whole sum over k run in f32 exactly as for an f32 B holding the same (rounded) values; only the
+// storage (and the bytes read) halves. Both variants take it, as generated code (`_hB` in the kernel name).
 import { requireGpu } from "./device.ts";
 import { flags } from "./flags.ts";
 import { Dispatch, type Kernel } from "./kernel.ts";
@@ -100,8 +103,9 @@ export function matmulShape({ a: a0, b: b0, c: c0, ...opts }: MatmulArgs): Matmu
     );
   };
   const [a, b, c] = [a0, b0, c0].map(strided);
+  if (a.tensor.dtype !== "f32" || c.tensor.dtype !== "f32") fail("A and C must be f32");
+  if (b.tensor.dtype !== "f32" && b.tensor.dtype !== "f16") fail("B must be f32 or f16");
   for (const t of [a, b, c]) {
-    if (t.tensor.dtype !== "f32") fail("operands must be f32");
     if (t.shape.length !== 2 && t.shape.length !== 3) fail("operands must be 2-D or 3-D (batched)");
   }
   const rank = c.shape.length;
@@ -127,14 +131,15 @@ export function matmul(args: MatmulArgs): Dispatch {
   const [a, b, c] = [args.a, args.b, args.c].map(strided);
   const params = { M, N, K, acc: accumulate ? 1 : 0, lda: a.ld, ldb: b.ld, ldc: c.ld, oa: a.offset, ob: b.offset, oc: c.offset };
   const buffers = { A: a.tensor, B: b.tensor, C: c.tensor };
+  const halfB = b.tensor.dtype === "f16";
   if (variant === "tiled") {
-    return new Dispatch(tiledKernel(transA, transB), buffers, params, [Math.ceil(N / TILE), Math.ceil(M / TILE), batch]);
+    return new Dispatch(tiledKernel(transA, transB, halfB), buffers, params, [Math.ceil(N / TILE), Math.ceil(M / TILE), batch]);
   }
   // vec4 access needs the operand's stored rows and its first element on 4-element boundaries.
   const aligned = (t: Strided) => t.ld % 4 === 0 && t.offset % 4 === 0;
   const vec4 = { a: aligned(a), b: aligned(b), c: aligned(c) && N % 4 === 0 };
   const rb = registerBlockFor(M, transA);
-  return new Dispatch(registerKernel(transA, transB, vec4, rb), buffers, params, [
+  return new Dispatch(registerKernel(transA, transB, vec4, halfB, rb), buffers, params, [
     Math.ceil(N / (32 * rb.groups)),
     Math.ceil(M / (rb.wy * rb.rows)),
     batch,
@@ -212,15 +217,17 @@ interface Vec4Operands {
   readonly c: boolean;
 }
 
-function registerKernel(transA: boolean, transB: boolean, vec4: Vec4Operands, rb: RegisterBlock): Kernel {
+function registerKernel(transA: boolean, transB: boolean, vec4: Vec4Operands, halfB: boolean, rb: RegisterBlock): Kernel {
   const ROWS = range(rb.rows);
   const GROUPS = range(rb.groups);
   const H = range(rb.rows / 4);
   const isVec4 = (m: string) => (m === "A" ? vec4.a : m === "B" ? vec4.b : vec4.c);
+  // An f16 B widens to f32 on load.
+  const widen = (m: string, e: string, type: string) => (m === "B" && halfB ? `${type}(${e})` : e);
   // Element i of an operand, and the four elements from i (i a multiple of 4 when the operand is vec4).
-  const ld1 = (m: string, i: string) => (isVec4(m) ? `${m}[(${i}) >> 2u][(${i}) & 3u]` : `${m}[${i}]`);
+  const ld1 = (m: string, i: string) => widen(m, isVec4(m) ? `${m}[(${i}) >> 2u][(${i}) & 3u]` : `${m}[${i}]`, "f32");
   const ld4 = (m: string, i: string) =>
-    isVec4(m) ? `${m}[(${i}) >> 2u]` : `vec4f(${Q4.map((q) => `${m}[(${i}) + ${q}u]`).join(", ")})`;
+    isVec4(m) ? widen(m, `${m}[(${i}) >> 2u]`, "vec4f") : `vec4f(${Q4.map((q) => widen(m, `${m}[(${i}) + ${q}u]`, "f32")).join(", ")})`;
   const idxA = (r: string, k: string) => (transA ? `aB + (${k}) * P.lda + ${r}` : `aB + (${r}) * P.lda + ${k}`);
   const idxB = (k: string, n: string) => (transB ? `bB + (${n}) * P.ldb + ${k}` : `bB + (${k}) * P.ldb + ${n}`);
   const col = (j: number, i = 0) => `(c0 + ${8 * j}u) * 4u${i ? ` + ${i}u` : ""}`;
@@ -293,9 +300,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   ${stores.join("\n  ")}
 }`;
   return {
-    name: `matmul_rbv${rb.rows}x${4 * rb.groups}${rb.wy === RB.wy ? "" : `w${rb.wy}`}${transA ? "_tA" : ""}${transB ? "_tB" : ""}${scalars}`,
+    name: `matmul_rbv${rb.rows}x${4 * rb.groups}${rb.wy === RB.wy ? "" : `w${rb.wy}`}${transA ? "_tA" : ""}${transB ? "_tB" : ""}${halfB ? "_hB" : ""}${scalars}`,
     params: PARAMS,
-    buffers: { A: vec4.a ? "vec4f" : "f32", B: vec4.b ? "vec4f" : "f32", C: vec4.c ? "vec4f write" : "f32 write" },
+    buffers: { A: vec4.a ? "vec4f" : "f32", B: halfB ? (vec4.b ? "vec4h" : "f16") : vec4.b ? "vec4f" : "f32", C: vec4.c ? "vec4f write" : "f32 write" },
     code,
   };
 }
@@ -304,7 +311,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 
 const TILE = 64; // C tile per workgroup (TILE × TILE)
 
-function tiledKernel(transA: boolean, transB: boolean): Kernel {
+function tiledKernel(transA: boolean, transB: boolean, halfB: boolean): Kernel {
+  const b = (i: string) => (halfB ? `f32(B[${i}])` : `B[${i}]`);
   // Staging loads walk memory contiguously: along k for a row-major A, along m for a transposed one (same for B).
   const loadA = transA
     ? `let kk = e / TILE; let m = e % TILE; let gk = k0 + kk; let gm = row0 + m;
@@ -313,9 +321,9 @@ function tiledKernel(transA: boolean, transB: boolean): Kernel {
       As[kk][m] = select(0.0, A[aB + gm * P.lda + gk], gk < P.K && gm < P.M);`;
   const loadB = transB
     ? `let n = e / BK; let kk = e % BK; let gk = k0 + kk; let gn = col0 + n;
-      Bs[kk][n] = select(0.0, B[bB + gn * P.ldb + gk], gk < P.K && gn < P.N);`
+      Bs[kk][n] = select(0.0, ${b("bB + gn * P.ldb + gk")}, gk < P.K && gn < P.N);`
     : `let kk = e / TILE; let n = e % TILE; let gk = k0 + kk; let gn = col0 + n;
-      Bs[kk][n] = select(0.0, B[bB + gk * P.ldb + gn], gk < P.K && gn < P.N);`;
+      Bs[kk][n] = select(0.0, ${b("bB + gk * P.ldb + gn")}, gk < P.K && gn < P.N);`;
   const code = `
 const TILE = ${TILE}u;
 const BK = 16u;
@@ -364,9 +372,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   }
 }`;
   return {
-    name: `matmul_tiled${transA ? "_tA" : ""}${transB ? "_tB" : ""}`,
+    name: `matmul_tiled${transA ? "_tA" : ""}${transB ? "_tB" : ""}${halfB ? "_hB" : ""}`,
     params: PARAMS,
-    buffers: { A: "f32", B: "f32", C: "f32 write" },
+    buffers: { A: "f32", B: halfB ? "f16" : "f32", C: "f32 write" },
     code,
   };
 }

@@ -2,6 +2,7 @@
 // bindingLimit(), and the linear layer over such a weight.
 //
 //   const w = RowShards.from(data, [vocab, hidden], "embed");    // one shard when it fits, else ceil(bytes / limit)
+//   RowShards.from(data, shape, "embed", "f16")                  // stored in half precision (f32 in, f32 out on read)
 //   w.whole()                                                    // the one tensor (throws, naming the limit, if sharded)
 //   linear({ x, w, y })                                          // y = x·wᵀ: shard s writes columns [start, start+rows) of y
 //   linearGradInput({ dy, w, dx })                               // dx (+)= dy·w = Σ_s dy[:, block s]·w_s
@@ -13,7 +14,12 @@
 import { bindingLimit } from "./device.ts";
 import type { Dispatch } from "./kernel.ts";
 import { columns, matmul, type MatmulVariant } from "./matmul.ts";
-import { elementCount, Tensor } from "./tensor.ts";
+import { fromHalf, toHalf } from "./half.ts";
+import { DTYPE_BYTES, elementCount, Tensor } from "./tensor.ts";
+
+/** How a weight is stored on the device: f32, or f16 read by the matmul and embedding kernels (widened to f32). */
+export const WEIGHT_DTYPES = ["f32", "f16"] as const;
+export type WeightDtype = (typeof WEIGHT_DTYPES)[number];
 
 export interface Shard {
   readonly tensor: Tensor;
@@ -22,12 +28,13 @@ export interface Shard {
   readonly rows: number;
 }
 
-/** Rows per shard for rows of `rowSize` f32 under the binding limit: a multiple of 4 (or all rows when they fit). */
-export function shardRows(rows: number, rowSize: number, limit = bindingLimit()): number {
-  const fit = Math.floor((limit - (limit % 16)) / (4 * rowSize)); // buffers round up to 16 bytes
+/** Rows per shard for rows of `rowSize` elements under the binding limit: a multiple of 4 (or all rows when they fit). */
+export function shardRows(rows: number, rowSize: number, limit = bindingLimit(), dtype: WeightDtype = "f32"): number {
+  const rowBytes = DTYPE_BYTES[dtype] * rowSize;
+  const fit = Math.floor((limit - (limit % 16)) / rowBytes); // buffers round up to 16 bytes
   if (fit >= rows) return rows;
   const aligned = fit - (fit % 4);
-  if (aligned < 1) throw new Error(`a row of ${rowSize} f32 (${4 * rowSize} bytes) does not fit 4 rows per binding of ${limit} bytes`);
+  if (aligned < 1) throw new Error(`a row of ${rowSize} ${dtype} (${rowBytes} bytes) does not fit 4 rows per binding of ${limit} bytes`);
   // As many shards as needed, as even as the 4-row grain allows.
   const count = Math.ceil(rows / aligned);
   return Math.min(aligned, Math.ceil(rows / count / 4) * 4);
@@ -36,38 +43,42 @@ export function shardRows(rows: number, rowSize: number, limit = bindingLimit())
 export class RowShards {
   readonly shape: readonly number[];
   readonly label: string;
+  readonly dtype: WeightDtype;
   readonly shards: readonly Shard[];
 
-  private constructor(shape: readonly number[], label: string, shards: Shard[]) {
+  private constructor(shape: readonly number[], label: string, dtype: WeightDtype, shards: Shard[]) {
     this.shape = Object.freeze([...shape]);
     this.label = label;
+    this.dtype = dtype;
     this.shards = shards;
   }
 
-  /** Zero-filled, split under the binding limit. */
-  static zeros(shape: readonly number[], label: string): RowShards {
+  /** Zero-filled, split under the binding limit (f16 rows are half the bytes, so twice as many fit a shard). */
+  static zeros(shape: readonly number[], label: string, dtype: WeightDtype = "f32"): RowShards {
     if (shape.length === 0) throw new Error(`RowShards ${label}: a scalar has no rows`);
     const [rows, ...rest] = shape;
     const rowSize = elementCount(rest);
-    const per = shardRows(rows, rowSize);
+    const per = shardRows(rows, rowSize, bindingLimit(), dtype);
     const shards: Shard[] = [];
     for (let start = 0; start < rows || shards.length === 0; start += per) {
       const n = Math.min(per, rows - start);
       const name = per >= rows ? label : `${label} rows ${start}..${start + n - 1}`;
-      shards.push({ tensor: Tensor.zeros([n, ...rest], "f32", name), start, rows: n });
+      shards.push({ tensor: Tensor.zeros([n, ...rest], dtype, name), start, rows: n });
     }
-    return new RowShards(shape, label, shards);
+    return new RowShards(shape, label, dtype, shards);
   }
 
-  static from(data: Float32Array, shape: readonly number[], label: string): RowShards {
-    const t = RowShards.zeros(shape, label);
+  /** `data` (f32) uploaded; an f16 weight is rounded to nearest even, and a value past the f16 range is an error. */
+  static from(data: Float32Array, shape: readonly number[], label: string, dtype: WeightDtype = "f32"): RowShards {
+    const t = RowShards.zeros(shape, label, dtype);
     t.write(data);
     return t;
   }
 
-  /** One existing tensor seen as a single shard (no copy). */
+  /** One existing f32 or f16 tensor seen as a single shard (no copy). */
   static of(t: Tensor): RowShards {
-    return new RowShards(t.shape, t.label, [{ tensor: t, start: 0, rows: t.shape[0] }]);
+    if (t.dtype !== "f32" && t.dtype !== "f16") throw new Error(`RowShards.of: ${t.describe()} is not a float tensor`);
+    return new RowShards(t.shape, t.label, t.dtype, [{ tensor: t, start: 0, rows: t.shape[0] }]);
   }
 
   get size(): number {
@@ -88,13 +99,19 @@ export class RowShards {
 
   write(data: Float32Array): void {
     if (data.length !== this.size) throw new Error(`write to ${this.describe()}: got ${data.length} elements, expected ${this.size}`);
-    for (const s of this.shards) s.tensor.write(data.subarray(s.start * this.rowSize, (s.start + s.rows) * this.rowSize));
+    for (const s of this.shards) {
+      const part = data.subarray(s.start * this.rowSize, (s.start + s.rows) * this.rowSize);
+      s.tensor.write(this.dtype === "f16" ? toHalf(part, s.tensor.label) : part);
+    }
   }
 
-  /** The whole tensor back on the host, shards in order. */
+  /** The whole tensor back on the host as f32 (an f16 weight widened exactly), shards in order. */
   async read(): Promise<Float32Array> {
     const out = new Float32Array(this.size);
-    for (const s of this.shards) out.set(await s.tensor.read(), s.start * this.rowSize);
+    for (const s of this.shards) {
+      const part = await s.tensor.read();
+      out.set(part instanceof Uint16Array ? fromHalf(part) : (part as Float32Array), s.start * this.rowSize);
+    }
     return out;
   }
 
@@ -103,7 +120,7 @@ export class RowShards {
   }
 
   describe(): string {
-    return `${this.label ? this.label + " " : ""}f32[${this.shape.join(",")}]${this.shards.length > 1 ? ` in ${this.shards.length} row shards` : ""}`;
+    return `${this.label ? this.label + " " : ""}${this.dtype}[${this.shape.join(",")}]${this.shards.length > 1 ? ` in ${this.shards.length} row shards` : ""}`;
   }
 }
 

@@ -2,6 +2,7 @@
 //
 //   await getGpu();                                  // once per process, before any tensor
 //   const x = Tensor.zeros([4, 8]);                  // f32 by default; Tensor.zeros([n], "u32") for token ids
+//   const h = Tensor.from(toHalf(data, "w"), [8, 4], "f16");   // half precision: the host side is the f16 bits (half.ts)
 //   const w = Tensor.from(new Float32Array(32), [8, 4]);
 //   x.write(data); x.poison();                       // upload (length checked) / fill with NaN (tests)
 //   const v = x.view([32]);                          // same buffer, new shape (same element count)
@@ -12,12 +13,24 @@
 // Buffers are rounded up to 16 bytes so that kernels may bind them as arrays of vec4.
 import { bindingLimit, requireGpu } from "./device.ts";
 
-export type DType = "f32" | "u32" | "i32";
-export type HostArray<D extends DType> = D extends "f32" ? Float32Array : D extends "u32" ? Uint32Array : Int32Array;
+/** Element types; "f16" (2 bytes) needs the adapter's `shader-f16` feature to be bound (see device.ts). */
+export type DType = "f32" | "u32" | "i32" | "f16";
+export type HostArray<D extends DType> = D extends "f32"
+  ? Float32Array
+  : D extends "u32"
+    ? Uint32Array
+    : D extends "i32"
+      ? Int32Array
+      : Uint16Array;
 
-const ARRAY_TYPE = { f32: Float32Array, u32: Uint32Array, i32: Int32Array } as const;
-/** NaN for floats; for ids an all-ones word, which no valid index or vocabulary id equals. */
-const POISON_WORD = { f32: 0x7fc00000, u32: 0xffffffff, i32: 0xffffffff } as const;
+const ARRAY_TYPE = { f32: Float32Array, u32: Uint32Array, i32: Int32Array, f16: Uint16Array } as const;
+/** Bytes per element. */
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, u32: 4, i32: 4, f16: 2 };
+/** NaN for floats (two f16 NaNs per word); for ids an all-ones word, which no valid index or vocabulary id equals. */
+const POISON_WORD = { f32: 0x7fc00000, u32: 0xffffffff, i32: 0xffffffff, f16: 0x7e007e00 } as const;
+
+/** Bytes rounded up to whole 4-byte words (buffer copies and writes move words). */
+const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
 
 export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
@@ -40,7 +53,7 @@ export class Tensor<D extends DType = DType> {
   static zeros(shape: readonly number[], dtype: DType = "f32", label = ""): Tensor {
     const size = elementCount(shape);
     const { device } = requireGpu();
-    const bytes = Math.max(16, Math.ceil((size * 4) / 16) * 16);
+    const bytes = Math.max(16, Math.ceil((size * DTYPE_BYTES[dtype]) / 16) * 16);
     if (bytes > bindingLimit()) {
       throw new Error(
         `tensor ${label || ""}[${shape}] needs ${bytes} bytes, over this adapter's binding limit ${bindingLimit()} ` +
@@ -76,7 +89,13 @@ export class Tensor<D extends DType = DType> {
     if (data.length !== this.size) {
       throw new Error(`write to ${this.describe()}: got ${data.length} elements, expected ${this.size}`);
     }
-    const typed = data instanceof ARRAY_TYPE[this.dtype] ? (data as HostArray<D>) : new ARRAY_TYPE[this.dtype](data);
+    let typed: ArrayBufferView = data instanceof ARRAY_TYPE[this.dtype] ? (data as HostArray<D>) : new ARRAY_TYPE[this.dtype](data);
+    if (typed.byteLength % 4 !== 0) {
+      // An odd number of f16: writeBuffer moves whole words.
+      const padded = new Uint8Array(words(typed.byteLength));
+      padded.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+      typed = padded;
+    }
     requireGpu().device.queue.writeBuffer(this.buffer, 0, typed.buffer, typed.byteOffset, typed.byteLength);
   }
 
@@ -89,14 +108,14 @@ export class Tensor<D extends DType = DType> {
   /** Copies the tensor back to the host after all work submitted so far. */
   async read(): Promise<HostArray<D>> {
     const { device } = requireGpu();
-    const bytes = this.size * 4;
-    const staging = device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const bytes = this.size * DTYPE_BYTES[this.dtype];
+    const staging = device.createBuffer({ size: Math.max(4, words(bytes)), usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
     try {
       const encoder = device.createCommandEncoder();
-      if (bytes > 0) encoder.copyBufferToBuffer(this.buffer, 0, staging, 0, Math.ceil(bytes / 4) * 4);
+      if (bytes > 0) encoder.copyBufferToBuffer(this.buffer, 0, staging, 0, words(bytes));
       device.queue.submit([encoder.finish()]);
       await staging.mapAsync(GPUMapMode.READ);
-      const copy = staging.getMappedRange(0, bytes).slice(0);
+      const copy = staging.getMappedRange(0, words(bytes)).slice(0, bytes);
       staging.unmap();
       return new ARRAY_TYPE[this.dtype](copy) as HostArray<D>;
     } finally {

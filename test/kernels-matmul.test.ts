@@ -1,6 +1,6 @@
 // Matmul (every variant, every transposition, plain and batched) forward and backward against PyTorch float64.
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { getGpu, run, Tensor } from "../kernels/index.ts";
+import { fromHalf, getGpu, run, Tensor, toHalf } from "../kernels/index.ts";
 import { matmul, matmulBackward, matmulReference, type MatmulVariant } from "../kernels/matmul.ts";
 import { expectClose, expectThreeWay } from "./support/close.ts";
 import { normals, rng, seedNote, TEST_SEED } from "./support/random-inputs.ts";
@@ -116,10 +116,53 @@ describe.each(VARIANTS)("matmul %s", (variant) => {
   }, GPU_TIMEOUT_MS);
 });
 
+// f16 B (half-precision weights): each element widens to f32 on load and the sums stay f32, so against torch float64 on
+// B rounded to f16 the error is the f32 dot product's alone: TOL as above. Forward and dA = dC·op(B)ᵀ (the two products
+// that read a weight); A plain, B plain or transposed, over the vec4, scalar and few-row paths.
+const HALF_CASES = CASES.map((c, i) => [i, c] as const).filter(([, c]) => !c.transA);
+let halfRefs: Record<string, RefArray>;
+beforeAll(() => {
+  const torchInputs: Record<string, RefArray | number[]> = {};
+  for (const [i, c] of HALF_CASES) {
+    torchInputs[`a${i}`] = arr(inputs[i].a, stored(c, "a"));
+    torchInputs[`b${i}`] = arr(inputs[i].b, stored(c, "b"));
+    torchInputs[`dc${i}`] = arr(inputs[i].dc, stored(c, "c"));
+    torchInputs[`t${i}`] = [Number(c.transB)];
+  }
+  halfRefs = runTorch(
+    `
+for key in [k for k in inp if k.startswith("a")]:
+    i = key[1:]
+    b = inp[f"b{i}"].half().double()
+    ob = b.transpose(-1, -2) if inp[f"t{i}"][0] else b
+    out[f"c{i}"] = inp[f"a{i}"] @ ob
+    out[f"da{i}"] = inp[f"dc{i}"] @ ob.transpose(-1, -2)
+`,
+    torchInputs,
+  );
+});
+
+describe.each(VARIANTS)("matmul %s with an f16 B", (variant) => {
+  test.each(HALF_CASES)("case %i %o: forward and dA match torch on the rounded B", async (i, c) => {
+    const bits = toHalf(inputs[i].b, "b");
+    const a = Tensor.from(inputs[i].a, stored(c, "a"));
+    const b = Tensor.from(bits, stored(c, "b"), "f16");
+    const dc = Tensor.from(inputs[i].dc, stored(c, "c"));
+    const out = Tensor.zeros(stored(c, "c"));
+    const da = Tensor.zeros(a.shape);
+    for (const t of [out, da]) t.poison();
+    run(matmul({ a, b, c: out, transB: c.transB, variant }), ...matmulBackward({ a, b, dc, da, transB: c.transB, variant }));
+    const reference = matmulReference(inputs[i].a, fromHalf(bits), c, c);
+    expectThreeWay("c", { wgsl: await out.read(), reference, torch: halfRefs[`c${i}`].data }, TOL, seedNote);
+    expectClose("da", await da.read(), halfRefs[`da${i}`].data, TOL, seedNote);
+  }, GPU_TIMEOUT_MS);
+});
+
 test("shape errors name the operands and the mismatch", () => {
   const a = Tensor.zeros([4, 5]);
   const b = Tensor.zeros([6, 7]);
   expect(() => matmul({ a, b, c: Tensor.zeros([4, 7]) })).toThrow("inner dimensions differ: A gives K=5, B gives K=6");
   expect(() => matmul({ a, b: Tensor.zeros([5, 7]), c: Tensor.zeros([4, 8]) })).toThrow("B has 7 columns, C has 8");
-  expect(() => matmul({ a, b, c: Tensor.zeros([4, 7], "u32") })).toThrow("operands must be f32");
+  expect(() => matmul({ a, b, c: Tensor.zeros([4, 7], "u32") })).toThrow("A and C must be f32");
+  expect(() => matmul({ a, b: Tensor.zeros([5, 7], "u32"), c: Tensor.zeros([4, 7]) })).toThrow("B must be f32 or f16");
 });

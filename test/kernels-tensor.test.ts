@@ -1,7 +1,7 @@
 // The device layer (device.ts, tensor.ts, kernel.ts): round trips per dtype, poisoning, views, steps with copies and
 // clears, uniform updates, and the errors a wrong call gets.
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { Dispatch, getGpu, requireGpu, run, Step, Tensor, type Kernel } from "../kernels/index.ts";
+import { Dispatch, fromHalf, getGpu, requireGpu, run, Step, Tensor, toHalf, type Kernel } from "../kernels/index.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
@@ -40,6 +40,29 @@ test("f32, u32 and i32 tensors round-trip exactly; poison fills with NaN / all-o
   expect((await f.read()).every(Number.isNaN)).toBe(true);
   expect(Array.from(await u.read())).toEqual([0xffffffff, 0xffffffff, 0xffffffff]);
 });
+
+test("f16 tensors: bits round-trip (odd lengths too), a kernel widens them to f32; toHalf rounds to nearest even and refuses overflow", async () => {
+  // 1 + 2^-11 is halfway between two f16s and rounds to the even one (1); 1 + 3·2^-11 rounds up; 2^-24 is the least subnormal.
+  const values = [1.5, -2, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -24, 65504, -0];
+  const bits = toHalf(values, "test");
+  expect(Array.from(fromHalf(bits))).toEqual([1.5, -2, 1, 1 + 2 ** -9, 2 ** -24, 65504, -0]);
+  const h = Tensor.from(bits, [7], "f16");
+  expect(Array.from(await h.read())).toEqual(Array.from(bits));
+  const widen: Kernel = {
+    name: "test_widen",
+    params: { n: "u32" },
+    buffers: { x: "f16", y: "f32 write" },
+    code: `@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < P.n) { y[g.x] = f32(x[g.x]); } }`,
+  };
+  expect(requireGpu().shaderF16).toBe(true); // lavapipe (Mesa >= 25) has it; an adapter without it fails here, by name
+  const y = Tensor.zeros([7]);
+  run(new Dispatch(widen, { x: h, y }, { n: 7 }, [1]));
+  expect(Array.from(await y.read())).toEqual(Array.from(fromHalf(bits)));
+  h.poison();
+  expect(Array.from(await h.read()).every((b) => b === 0x7e00)).toBe(true);
+  expect(() => toHalf([1, 70000], "w")).toThrow("w: element 1 = 70000 is outside the f16 range");
+  expect(Array.from(toHalf([Infinity, NaN], "w"))).toEqual([0x7c00, 0x7e00]);
+}, SLOW_MS);
 
 test("a view shares the buffer; a step runs dispatches, copies and clears in order; set() changes uniforms", async () => {
   const x = Tensor.from([1, 2, 3, 4, 5, 6], [2, 3]);

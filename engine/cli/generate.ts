@@ -1,9 +1,10 @@
 // `bun run generate --checkpoint DIR (--prompt TEXT | --prompt-ids 1,2,3) [--max-new N] [--greedy | --temperature T]
-//   [--top-k K] [--top-p P] [--seed S] [--stop TEXT ...] [--json]`
+//   [--top-k K] [--top-p P] [--seed S] [--stop TEXT ...] [--weight-dtype f32|f16] [--json]`
 // Generates from a Hugging Face checkpoint with the policy's own batched decoder. Prints the generated text, or with
 // --json one object {prompt_ids, ids, text, finish}. Exit codes: 0 done, 2 bad flag or path, 1 other.
 import { existsSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { WEIGHT_DTYPES, type WeightDtype } from "../../kernels/index.ts";
 import { Policy } from "../model/index.ts";
 import type { GenerateOptions } from "../model/generation.ts";
 import { Tokenizer } from "../tokenizer/index.ts";
@@ -11,7 +12,7 @@ import { UsageError } from "./usage.ts";
 
 export const USAGE =
   "usage: bun run generate --checkpoint DIR (--prompt TEXT | --prompt-ids 1,2,3) [--max-new N] [--greedy | --temperature T] " +
-  "[--top-k K] [--top-p P] [--seed S] [--stop TEXT ...] [--json]";
+  "[--top-k K] [--top-p P] [--seed S] [--stop TEXT ...] [--weight-dtype f32|f16 (f16: half the weight memory, needs shader-f16)] [--json]";
 
 
 export interface GenerateRequest {
@@ -19,6 +20,7 @@ export interface GenerateRequest {
   /** Text to encode, or token ids given as they are. */
   prompt: { text: string } | { ids: number[] };
   options: GenerateOptions;
+  weightDtype: WeightDtype;
   json: boolean;
 }
 
@@ -49,6 +51,7 @@ function parseGenerateArgs(argv: string[]): GenerateRequest {
         "top-p": { type: "string" },
         seed: { type: "string" },
         stop: { type: "string", multiple: true },
+        "weight-dtype": { type: "string" },
         json: { type: "boolean" },
       },
     }));
@@ -79,14 +82,16 @@ function parseGenerateArgs(argv: string[]): GenerateRequest {
     seed: number("seed", values.seed, 0, (n) => isCount(n) && n <= 0xffffffff, "a whole number below 2^32"),
     stop: values.stop ?? [],
   };
-  return { checkpoint: values.checkpoint, prompt, options, json: values.json ?? false };
+  const weightDtype = values["weight-dtype"] ?? "f32";
+  if (!(WEIGHT_DTYPES as readonly string[]).includes(weightDtype)) throw new UsageError(`--weight-dtype ${weightDtype}: use one of ${WEIGHT_DTYPES.join(", ")}`);
+  return { checkpoint: values.checkpoint, prompt, options, weightDtype: weightDtype as WeightDtype, json: values.json ?? false };
 }
 
 async function main(req: GenerateRequest): Promise<void> {
   const ids = "ids" in req.prompt ? req.prompt.ids : Tokenizer.fromDir(req.checkpoint).encode(req.prompt.text);
   if (ids.length === 0) throw new UsageError("the prompt encodes to no tokens");
   // The cache holds exactly this prompt plus its new tokens.
-  const policy = await Policy.load(req.checkpoint, { maxSeq: ids.length + req.options.maxNew, maxBatch: 1 });
+  const policy = await Policy.load(req.checkpoint, { maxSeq: ids.length + req.options.maxNew, maxBatch: 1, weightDtype: req.weightDtype });
   const [gen] = await policy.generate([ids], req.options);
   policy.destroy();
   if (req.json) process.stdout.write(`${JSON.stringify({ prompt_ids: ids, ids: gen.ids, text: gen.text, finish: gen.finish })}\n`);

@@ -1,5 +1,5 @@
 // `bun run train [--preset P] [--config FILE] [--checkpoint DIR] [--steps N] [--out DIR] [--resume DIR] [--set K=V]
-//   [--executor nats://HOST:PORT] [--rollout-workers nats://HOST:PORT] [--dry-run [--shape S]]`
+//   [--executor nats://HOST:PORT] [--rollout-workers nats://HOST:PORT] [--dry-run [--shape S] [--weight-dtype D]]`
 // Self-play training. Exit codes: 0 done, 2 bad flag/config/path (or a --dry-run plan that does not fit), 130 stopped
 // by Ctrl-C (state saved), 1 other.
 import { resolve } from "node:path";
@@ -10,7 +10,7 @@ import { TRAIN_PRESET_NAMES } from "../config/presets.ts";
 import { REFERENCE_DEFAULTS } from "../config/schema.ts";
 import { RUN_CONFIG, RunDirError, runConfig, runTraining } from "../trainer/run.ts";
 import { DEFAULT_PORT, PortInUse, startDashboard } from "../../dashboard/server.ts";
-import { getGpu } from "../../kernels/index.ts";
+import { getGpu, WEIGHT_DTYPES, type WeightDtype } from "../../kernels/index.ts";
 import { formatPlan, planFor, SHAPE_NAMES, readConfig, resolveShape } from "../model/index.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import { Tokenizer } from "../tokenizer/index.ts";
@@ -30,6 +30,8 @@ const USAGE = `usage: bun run train [options]
   --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
   --dry-run         print the memory plan on this adapter (model.maxBatch x model.maxSeq) and stop; exit 2 if it does not fit
   --shape S         with --dry-run: plan for a model shape (${SHAPE_NAMES.join(" | ")}) instead of the checkpoint's
+  --weight-dtype D  with --dry-run: ${WEIGHT_DTYPES.join(" | ")} weight storage (default f32; f16 is inference-only, so its plan
+                    is generation's and scoring's, and training itself needs f32)
   --help            this text
 
 settings for --set KEY=VALUE (and --config files), with the reference's defaults (a preset overrides some):
@@ -50,11 +52,12 @@ interface Flags {
   dashboard?: number;
   dryRun?: boolean;
   shape?: string;
+  "weight-dtype"?: string;
 }
 
 export function parseFlags(argv: readonly string[]): Flags | "help" {
   const flags: Flags = { set: [] };
-  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "executor", "rollout-workers", "shape"] as const;
+  const single = ["preset", "config", "checkpoint", "steps", "out", "resume", "executor", "rollout-workers", "shape", "weight-dtype"] as const;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") return "help";
@@ -78,6 +81,12 @@ export function parseFlags(argv: readonly string[]): Flags | "help" {
     } else throw new UsageError(`unknown flag --${name}`);
   }
   if (flags.shape !== undefined && !flags.dryRun) throw new UsageError("--shape only applies to --dry-run");
+  if (flags["weight-dtype"] !== undefined && !flags.dryRun) {
+    throw new UsageError("--weight-dtype only applies to --dry-run: training stores f32 weights (f16 storage is inference-only)");
+  }
+  if (flags["weight-dtype"] !== undefined && !(WEIGHT_DTYPES as readonly string[]).includes(flags["weight-dtype"])) {
+    throw new UsageError(`--weight-dtype ${flags["weight-dtype"]}: use one of ${WEIGHT_DTYPES.join(", ")}`);
+  }
   if (flags.shape !== undefined && !(SHAPE_NAMES as readonly string[]).includes(flags.shape)) {
     throw new UsageError(`--shape ${flags.shape}: use one of ${SHAPE_NAMES.join(", ")}`);
   }
@@ -85,14 +94,14 @@ export function parseFlags(argv: readonly string[]): Flags | "help" {
 }
 
 /** Prints the memory plan of the run's model (or a named shape) at the config's sizes on this adapter; 2 if it does not fit. */
-async function dryRun(config: TrainConfig, shape: string | undefined): Promise<number> {
+async function dryRun(config: TrainConfig, shape: string | undefined, weightDtype: WeightDtype): Promise<number> {
   const model =
     shape !== undefined || config.model.checkpoint === null
       ? resolveShape({ preset: (shape ?? config.model.makePreset) as (typeof SHAPE_NAMES)[number], seed: 0 }, Tokenizer.qwen25Default())
       : readConfig(config.model.checkpoint);
   await getGpu();
   const { maxBatch, maxSeq } = config.model;
-  const plan = planFor(model, { maxBatch, maxSeq }, maxBatch, maxSeq);
+  const plan = planFor(model, { maxBatch, maxSeq }, maxBatch, maxSeq, weightDtype);
   console.log(formatPlan(plan));
   return plan.problems.length === 0 ? 0 : 2;
 }
@@ -152,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     const outDir = resolve(flags.out ?? `runs/${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
     plan = { preset, config, outDir, resume: false };
   }
-  if (flags.dryRun) return dryRun(plan.config, flags.shape);
+  if (flags.dryRun) return dryRun(plan.config, flags.shape, (flags["weight-dtype"] ?? "f32") as WeightDtype);
 
   let stops = 0;
   process.on("SIGINT", () => {

@@ -27,7 +27,7 @@ import {
 } from "../../kernels/index.ts";
 import type { Arena } from "./arena.ts";
 import type { ModelConfig } from "./config.ts";
-import type { LayerWeights, ModelWeights } from "./params.ts";
+import { type LayerWeights, type ModelWeights, TRAINING_NEEDS_F32 } from "./params.ts";
 
 /** What one layer's forward keeps. */
 interface LayerActs {
@@ -98,7 +98,8 @@ export class Body {
     readonly config: ModelConfig,
     readonly dims: BodyDims,
     private readonly w: ModelWeights,
-    private readonly g: ModelWeights,
+    /** The parameter gradients; undefined for an inference-only (f16) model, which then has no backward. */
+    private readonly g: ModelWeights | undefined,
     private readonly ropeTable: Tensor,
     private readonly arena: Arena,
   ) {
@@ -186,6 +187,8 @@ export class Body {
   }
 
   private buildBackward(): Dispatch[] {
+    if (this.g === undefined) throw new Error(TRAINING_NEEDS_F32);
+    const grads = this.g;
     const c = this.config;
     const n = this.dims.batch * this.dims.tokens;
     const a = this.arena;
@@ -207,13 +210,13 @@ export class Body {
     };
     const out: Dispatch[] = [
       ...rmsnormBackward({ x: this.last, w: this.w.norm, rstd: this.hRstd, dy: this.dh, dx: s.dres }),
-      ...rmsnormBackward({ x: this.last, w: this.w.norm, rstd: this.hRstd, dy: this.dh, dw: this.g.norm, accumulate: true }),
+      ...rmsnormBackward({ x: this.last, w: this.w.norm, rstd: this.hRstd, dy: this.dh, dw: grads.norm, accumulate: true }),
     ];
     const { positions, lens } = this.inputs;
     for (let l = c.layers - 1; l >= 0; l--) {
       const act = this.layers[l];
       const w = this.w.layers[l];
-      const g = this.g.layers[l];
+      const g = grads.layers[l];
       // MLP block: dres is ∂L/∂x_{l+1} = ∂L/∂(down out), and passes through the residual to xm.
       out.push(
         ...linearGradWeight({ dy: s.dres, x: act.act, dw: g.down, accumulate: true }),
@@ -266,7 +269,7 @@ export class Body {
         ...rmsnormBackward({ x: act.x, w: w.inputNorm, rstd: act.rstd1, dy: s.dxn, dw: g.inputNorm, accumulate: true }),
       );
     }
-    out.push(...embeddingBackward({ ids: this.inputs.ids, dOut: s.dres, dTable: this.g.embed, accumulate: true }));
+    out.push(...embeddingBackward({ ids: this.inputs.ids, dOut: s.dres, dTable: grads.embed, accumulate: true }));
     return out;
   }
 }

@@ -25,7 +25,7 @@ export class TrainGraph {
 
   /** The chunked LM head, built on first use: a generation prefill (no scored rows) never needs its logits blocks. */
   get head(): Head {
-    this.headOf ??= new Head(this.body.h, this.body.dh, this.params.weights.lmHead, this.params.grad.lmHead, this.arena);
+    this.headOf ??= new Head(this.body.h, this.body.dh, this.params.weights.lmHead, this.params.grad?.lmHead, this.arena);
     return this.headOf;
   }
 
@@ -93,9 +93,10 @@ export class TrainGraph {
   }
 
   encodeBackward(step: Step): void {
+    const backward = this.body.backward(); // throws first for an inference-only model
     step.clear(this.body.dh);
-    for (let i = 0; i < this.used; i++) step.run(...this.head.chunks[i].backward);
-    step.run(...this.body.backward());
+    for (let i = 0; i < this.used; i++) step.run(...(this.head.chunks[i].backward ?? []));
+    step.run(...backward);
   }
 
   destroy(): void {

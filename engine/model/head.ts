@@ -32,7 +32,8 @@ export interface HeadChunk {
   g: Tensor;
   gH: Tensor;
   forward: Dispatch[];
-  backward: Dispatch[];
+  /** Absent for an inference-only (f16) model. */
+  backward?: Dispatch[];
 }
 
 /** Rows per chunk: at most 128, and one chunk's logits must fit a storage binding. */
@@ -47,17 +48,19 @@ export class Head {
   readonly chunks: HeadChunk[] = [];
   readonly logits: Tensor<"f32">;
 
-  /** h, dh [n, hidden]; lmHead [vocab, hidden] and its gradient (row shards: each computes its block of columns). */
-  constructor(h: Tensor, dh: Tensor, lmHead: RowShards, dLmHead: RowShards, arena: Arena) {
+  /**
+   * h, dh [n, hidden]; lmHead [vocab, hidden] and its gradient (row shards: each computes its block of columns). Without
+   * a gradient (an inference-only model) neither the backward nor its [rows, vocab] gradient block is built.
+   */
+  constructor(h: Tensor, dh: Tensor, lmHead: RowShards, dLmHead: RowShards | undefined, arena: Arena) {
     const [n, hidden] = h.shape;
     const vocab = lmHead.shape[0];
     this.size = chunkRows(n, vocab);
     const C = this.size;
     const hc = arena.f32([C, hidden], "head rows");
-    const dhc = arena.f32([C, hidden], "d head rows");
     this.logits = arena.f32([C, vocab], "logits");
-    const dlogits = arena.f32([C, vocab], "d logits");
     const logits = this.logits;
+    const grad = dLmHead && { dW: dLmHead, dhc: arena.f32([C, hidden], "d head rows"), dlogits: arena.f32([C, vocab], "d logits") };
     for (let i = 0; i < Math.ceil(n / C); i++) {
       const k = (what: string) => `head chunk ${i} ${what}`;
       const c = {
@@ -77,13 +80,13 @@ export class Head {
           logProbForward({ logits, targets: c.targets, logp: c.logp, lse: c.lse }),
           entropyForward({ logits, lse: c.lse, entropy: c.entropy }),
         ],
-        backward: [
+        backward: grad && [
           ...logitsOf,
-          logProbBackward({ logits, targets: c.targets, lse: c.lse, g: c.g, dlogits }),
-          entropyBackward({ logits, lse: c.lse, entropy: c.entropy, gH: c.gH, dlogits, accumulate: true }),
-          ...linearGradInput({ dy: dlogits, w: lmHead, dx: dhc }),
-          ...linearGradWeight({ dy: dlogits, x: hc, dw: dLmHead, accumulate: true }),
-          ...embeddingBackward({ ids: c.rows, dOut: dhc, dTable: dh, accumulate: true }),
+          logProbBackward({ logits, targets: c.targets, lse: c.lse, g: c.g, dlogits: grad.dlogits }),
+          entropyBackward({ logits, lse: c.lse, entropy: c.entropy, gH: c.gH, dlogits: grad.dlogits, accumulate: true }),
+          ...linearGradInput({ dy: grad.dlogits, w: lmHead, dx: grad.dhc }),
+          ...linearGradWeight({ dy: grad.dlogits, x: hc, dw: grad.dW, accumulate: true }),
+          ...embeddingBackward({ ids: c.rows, dOut: grad.dhc, dTable: dh, accumulate: true }),
         ],
       });
     }

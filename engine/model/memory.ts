@@ -2,6 +2,8 @@
 // generation batch [maxBatch, maxSeq], component by component, and the reasons it cannot run on an adapter.
 //
 //   const plan = planMemory(config, { batch: 8, tokens: 1024, maxBatch: 8, maxSeq: 1024 }, adapterLimits());
+//   planMemory(config, sizes, limits, "f16")   // f16 matrices (2 bytes a parameter), inference-only: no gradients,
+//                                              // moments, backward scratch or logits gradient
 //   formatPlan(plan)          // the table, in MiB / GiB
 //   plan.problems             // [] when it fits; else each names the limit it breaks and what to change
 //
@@ -11,11 +13,12 @@
 // device's memory: WebGPU does not report it, so it is the host's RAM on a software adapter (lavapipe allocates
 // there), AZR_DEVICE_MEMORY when set, and unchecked otherwise.
 import { totalmem } from "node:os";
-import { bindingLimit, flags, requireGpu, shardRows } from "../../kernels/index.ts";
+import { bindingLimit, DTYPE_BYTES, flags, requireGpu, shardRows, type WeightDtype } from "../../kernels/index.ts";
 import { bodyActivationBytes, largestActivation } from "./body.ts";
 import type { ModelConfig } from "./config.ts";
 import { kvCacheBytes } from "./decode.ts";
 import { chunkRows } from "./head.ts";
+import { storedDtype } from "./params.ts";
 import { parameterCount, weightSpecs } from "./weights.ts";
 
 export interface PlanSizes {
@@ -43,6 +46,7 @@ export interface PlanItem {
 
 export interface MemoryPlan {
   config: ModelConfig;
+  weightDtype: WeightDtype;
   sizes: PlanSizes;
   limits: AdapterLimits;
   items: PlanItem[];
@@ -61,31 +65,45 @@ export function adapterLimits(): AdapterLimits {
 
 const F32 = 4;
 
-export function planMemory(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits): MemoryPlan {
-  const params = parameterCount(c) * F32;
+/** Bytes of the parameters as stored: matrices in `weightDtype`, vectors (norms, biases) in f32. */
+function parameterBytes(c: ModelConfig, weightDtype: WeightDtype): number {
+  return weightSpecs(c).reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[storedDtype(s.shape, weightDtype)], 0);
+}
+
+/** The plan at these sizes; with f16 storage the model is inference-only, so nothing the backward needs is counted. */
+export function planMemory(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, weightDtype: WeightDtype = "f32"): MemoryPlan {
+  const training = weightDtype === "f32";
+  const f32Params = parameterCount(c) * F32;
   const acts = bodyActivationBytes(c, sizes);
   const n = sizes.batch * sizes.tokens;
   const rowFits = F32 * c.vocabSize <= limits.binding;
   const rows = rowFits ? chunkRows(n, c.vocabSize, limits.binding) : 1;
-  const head = (2 * rows * c.vocabSize + 2 * rows * c.hidden) * F32;
+  const head = (rows * c.vocabSize + rows * c.hidden) * F32 * (training ? 2 : 1);
   const items: PlanItem[] = [
-    { what: "parameters (f32)", bytes: params },
-    { what: "gradients (f32)", bytes: params },
-    { what: "AdamW moments m, v (f32)", bytes: 2 * params },
-    { what: `activations [${sizes.batch} x ${sizes.tokens}] kept for the backward`, bytes: acts.forward },
-    { what: "backward scratch", bytes: acts.backward },
-    { what: `LM head chunk (${rows} rows x ${c.vocabSize}: logits, their gradient)`, bytes: head },
+    { what: training ? "parameters (f32)" : "parameters (f16 matrices, f32 norms and biases)", bytes: parameterBytes(c, weightDtype) },
+    ...(training
+      ? [
+          { what: "gradients (f32)", bytes: f32Params },
+          { what: "AdamW moments m, v (f32)", bytes: 2 * f32Params },
+        ]
+      : []),
+    { what: `activations [${sizes.batch} x ${sizes.tokens}]${training ? " kept for the backward" : " (forward: prefill, scoring)"}`, bytes: acts.forward },
+    ...(training ? [{ what: "backward scratch", bytes: acts.backward }] : []),
+    { what: `LM head chunk (${rows} rows x ${c.vocabSize}: logits${training ? ", their gradient" : ""})`, bytes: head },
     { what: `KV cache [${sizes.maxBatch} x ${sizes.maxSeq}]`, bytes: kvCacheBytes(c, sizes.maxBatch, sizes.maxSeq) },
     { what: `decode logits [${sizes.maxBatch} x ${c.vocabSize}]`, bytes: sizes.maxBatch * c.vocabSize * F32 },
   ];
   const total = items.reduce((s, i) => s + i.bytes, 0);
   const sharded = weightSpecs(c)
-    .map(({ name, shape: [rows, ...rest] }) => ({ name, shards: Math.ceil(rows / shardRows(rows, rest.reduce((a, b) => a * b, 1), limits.binding)) }))
+    .map(({ name, shape: [rows, ...rest] }) => {
+      const per = shardRows(rows, rest.reduce((a, b) => a * b, 1), limits.binding, storedDtype([rows, ...rest], weightDtype));
+      return { name, shards: Math.ceil(rows / per) };
+    })
     .filter((s) => s.shards > 1);
-  return { config: c, sizes, limits, items, total, sharded, problems: problems(c, sizes, limits, total, rowFits) };
+  return { config: c, weightDtype, sizes, limits, items, total, sharded, problems: problems(c, sizes, limits, total, rowFits, weightDtype) };
 }
 
-function problems(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, total: number, rowFits: boolean): string[] {
+function problems(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, total: number, rowFits: boolean, weightDtype: WeightDtype): string[] {
   const out: string[] = [];
   const binding = `the adapter's binding limit ${bytes(limits.binding)} (maxStorageBufferBindingSize)`;
   if (!rowFits) out.push(`one row of ${c.vocabSize} logits (${bytes(F32 * c.vocabSize)}) is over ${binding}; this adapter cannot hold the LM head's rows`);
@@ -104,8 +122,11 @@ function problems(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, total
   if (limits.memory !== undefined && total > limits.memory) {
     out.push(
       `the plan needs ${bytes(total)} in all, over the device's ${bytes(limits.memory)} (${limits.memorySource}): lower model.maxBatch or ` +
-        "model.maxSeq (activations and KV cache scale with them), or train a smaller model: parameters, gradients and " +
-        "AdamW moments are 16 bytes per parameter in f32 (half-precision storage and activation recomputation are not available yet)",
+        "model.maxSeq (activations and KV cache scale with them), or " +
+        (weightDtype === "f32"
+          ? "use a smaller model: training holds 16 bytes per parameter (f32 parameters, gradients, AdamW moments); " +
+            "for inference only, f16 storage (weightDtype f16, --weight-dtype f16) holds 2 (activation recomputation is not available yet)"
+          : "use a smaller model: f16 storage already holds 2 bytes per parameter"),
     );
   }
   return out;
@@ -119,7 +140,7 @@ function bytes(b: number): string {
 export function formatPlan(p: MemoryPlan): string {
   const c = p.config;
   const lines = [
-    `memory plan (${c.architecture}, hidden ${c.hidden}, ${c.layers} layers, vocab ${c.vocabSize}: ${(parameterCount(c) / 1e6).toFixed(1)}M parameters, f32 on the device):`,
+    `memory plan (${c.architecture}, hidden ${c.hidden}, ${c.layers} layers, vocab ${c.vocabSize}: ${(parameterCount(c) / 1e6).toFixed(1)}M parameters, ${p.weightDtype === "f32" ? "f32 on the device" : "f16 matrices on the device, inference only"}):`,
     ...p.items.map((i) => `  ${i.what.padEnd(58)} ${bytes(i.bytes).padStart(11)}`),
     `  ${"total".padEnd(58)} ${bytes(p.total).padStart(11)}`,
     `  binding limit ${bytes(p.limits.binding)}; device memory ${p.limits.memory === undefined ? "unknown" : bytes(p.limits.memory)} (${p.limits.memorySource})`,

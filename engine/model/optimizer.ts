@@ -44,10 +44,11 @@ export class Optimizer {
     const key = JSON.stringify({ ...config, lr: 0, mask });
     if (this.adam !== undefined && key === this.key) return this.adam;
     const p = this.params;
+    const gradients = p.gradients().byName;
     const adam = new AdamW(
       p.names.flatMap((name) => {
         const param = p.params.get(name)!;
-        const grads = p.grads.get(name)!.shards;
+        const grads = gradients.get(name)!.shards;
         const decay = mask === "all" || param.shape.length > 1;
         return param.shards.map((s, i) => ({ param: s.tensor, grad: grads[i].tensor, decay }));
       }),

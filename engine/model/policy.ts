@@ -3,13 +3,15 @@
 // loss given per token into the parameter gradients, and steps AdamW.
 //
 //   const policy = await Policy.load(dir, { maxSeq: 1024, maxBatch: 8 });
+//   await Policy.load(dir, { weightDtype: "f16" })   // matrices in f16 (needs shader-f16); inference only: accumulate
+//                                                    // and step refuse with TRAINING_NEEDS_F32
 //   const gens = await policy.generate(promptIds, { maxNew: 64, temperature: 1, seed: 1, stop: ["</answer>"] });
 //   await policy.accumulate(seqs, (stats) => ({ dlogp: ... }));   // any number of micro-batches
 //   const { gradNorm } = await policy.step({ lr, weightDecay, betas, eps, maxGradNorm });
 //
 // Device memory is allocated per batch shape [B, T] (T rounded up to 16) and per generation batch size, each kept
 // for the two most recent.
-import { finish, getGpu, ropeTable, Sampler, Step, type Tensor } from "../../kernels/index.ts";
+import { finish, getGpu, requireShaderF16, ropeTable, Sampler, Step, type Tensor, type WeightDtype } from "../../kernels/index.ts";
 import type { Tokenizer } from "../tokenizer/index.ts";
 import { type Checkpoint, loadCheckpoint, readConfig, saveCheckpoint } from "./checkpoint.ts";
 import type { ModelConfig } from "./config.ts";
@@ -41,11 +43,16 @@ export interface PolicySizes {
   maxBatch?: number;
 }
 
+export interface PolicyOptions extends PolicySizes {
+  /** How the weight matrices are stored on the device; default f32. f16 needs shader-f16 and is inference-only. */
+  weightDtype?: WeightDtype;
+}
+
 const DEFAULT_SIZES = { maxSeq: 1024, maxBatch: 8 } as const;
 
 /** The plan of training at [batch, seqLen] (seqLen bucketed as the graphs are) beside generation at the policy's sizes. */
-export function planFor(c: ModelConfig, sizes: Required<PolicySizes>, batch: number, seqLen: number): MemoryPlan {
-  return planMemory(c, { batch, tokens: bucketTokens(seqLen, sizes.maxSeq), ...sizes }, adapterLimits());
+export function planFor(c: ModelConfig, sizes: Required<PolicySizes>, batch: number, seqLen: number, weightDtype: WeightDtype = "f32"): MemoryPlan {
+  return planMemory(c, { batch, tokens: bucketTokens(seqLen, sizes.maxSeq), ...sizes }, adapterLimits(), weightDtype);
 }
 
 /** Training graphs and decoders kept alive, each for the most recent shapes. */
@@ -64,7 +71,7 @@ export class Policy {
   /** The generate call in progress: calls share the decoders, so each waits for the one before it. */
   private generating: Promise<unknown> = Promise.resolve();
 
-  private constructor(ckpt: Checkpoint, sizes: PolicySizes) {
+  private constructor(ckpt: Checkpoint, sizes: PolicyOptions) {
     this.config = ckpt.config;
     this.tokenizer = ckpt.tokenizer;
     this.maxSeq = sizes.maxSeq ?? DEFAULT_SIZES.maxSeq;
@@ -73,7 +80,7 @@ export class Policy {
       if (!Number.isInteger(value) || value < 1) throw new Error(`Policy: ${key} must be a positive integer, got ${value}`);
     }
     if (this.config.headDim % 4 !== 0) throw new Error(`Policy: headDim ${this.config.headDim} is not a multiple of 4 (the attention kernels need it)`);
-    this.params = new DeviceParams(this.config, ckpt.tensors);
+    this.params = new DeviceParams(this.config, ckpt.tensors, sizes.weightDtype);
     this.rope = ropeTable({ headDim: this.config.headDim, theta: this.config.ropeTheta, maxPositions: this.maxSeq });
     this.optimizer = new Optimizer(this.params);
   }
@@ -82,11 +89,17 @@ export class Policy {
    * Loads a Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json) onto the device. A model that
    * cannot fit the adapter at [maxBatch, maxSeq] is refused before any weight is read, naming the limit.
    */
-  static async load(dir: string, sizes: PolicySizes = {}): Promise<Policy> {
+  static async load(dir: string, sizes: PolicyOptions = {}): Promise<Policy> {
     await getGpu();
-    const { maxBatch = DEFAULT_SIZES.maxBatch, maxSeq = DEFAULT_SIZES.maxSeq } = sizes;
-    checkPlan(planFor(readConfig(dir), { maxBatch, maxSeq }, maxBatch, maxSeq));
+    const { maxBatch = DEFAULT_SIZES.maxBatch, maxSeq = DEFAULT_SIZES.maxSeq, weightDtype = "f32" } = sizes;
+    if (weightDtype === "f16") requireShaderF16("weightDtype f16");
+    checkPlan(planFor(readConfig(dir), { maxBatch, maxSeq }, maxBatch, maxSeq, weightDtype));
     return new Policy(loadCheckpoint(dir), sizes);
+  }
+
+  /** How the weight matrices are stored (f16: inference-only). */
+  get weightDtype(): WeightDtype {
+    return this.params.weightDtype;
   }
 
   /** The training graph of shape [batch, tokens]. */
@@ -169,6 +182,7 @@ export class Policy {
    * resulting parameter gradients to those already accumulated (micro-batches sum until `step`).
    */
   async accumulate(seqs: Sequence[], grad: (s: TokenStats) => TokenGrads): Promise<TokenStats> {
+    this.params.gradients(); // an f16 model refuses here, before any work
     const { graph, counts } = this.forward(seqs);
     const stats = await readTokenStats(graph, counts);
     const g = grad(stats);
@@ -187,6 +201,7 @@ export class Policy {
    * (weights, moments and the bias-correction step count stay as they were), as verl's optimizer step does.
    */
   async step(opt: StepOptions): Promise<{ gradNorm: number; skipped: boolean }> {
+    const grads = this.params.gradients().byName;
     const norm = new Step("gradient norm");
     const adam = this.optimizer.prepare(norm, opt);
     adam.encodeNorm(norm);
@@ -195,7 +210,7 @@ export class Policy {
     const skipped = !Number.isFinite(gradNorm);
     const step = new Step("optimizer");
     if (!skipped) adam.encodeUpdate(step, opt.lr);
-    for (const g of this.params.grads.values()) for (const s of g.shards) step.clear(s.tensor);
+    for (const g of grads.values()) for (const s of g.shards) step.clear(s.tensor);
     step.submit();
     return { gradNorm, skipped };
   }
@@ -216,10 +231,10 @@ export class Policy {
 
   /** What the device holds for training at [batch, seqLen] and generation at [maxBatch, maxSeq], in words. */
   memoryPlan(batch: number, seqLen: number): string {
-    return formatPlan(planFor(this.config, { maxBatch: this.maxBatch, maxSeq: this.maxSeq }, batch, seqLen));
+    return formatPlan(planFor(this.config, { maxBatch: this.maxBatch, maxSeq: this.maxSeq }, batch, seqLen, this.weightDtype));
   }
 
-  /** Writes the current parameters as a Hugging Face checkpoint (f32), atomically. */
+  /** Writes the current parameters as a Hugging Face checkpoint (f32; f16 weights as their exact f32 values), atomically. */
   async save(dir: string): Promise<void> {
     saveCheckpoint(dir, { config: this.config, tensors: await this.params.download(), tokenizer: this.tokenizer });
   }

@@ -1,6 +1,7 @@
 // Safetensors files (single or sharded by model.safetensors.index.json): read as f32, written as f32/bf16/f16.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { f32ToHalf, halfToF32 } from "../../kernels/half.ts";
 import { writeAtomic } from "../write-atomic.ts";
 
 export type DiskDtype = "F32" | "BF16" | "F16";
@@ -21,15 +22,6 @@ interface HeaderEntry {
 
 const WIDTH: Record<DiskDtype, number> = { F32: 4, BF16: 2, F16: 2 };
 
-function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 function decode(entry: HeaderEntry, bytes: Uint8Array, name: string, file: string): Float32Array {
   const count = entry.shape.reduce((a, b) => a * b, 1);
   const width = WIDTH[entry.dtype as DiskDtype];
@@ -45,7 +37,7 @@ function decode(entry: HeaderEntry, bytes: Uint8Array, name: string, file: strin
     const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
   } else {
-    for (let i = 0; i < count; i++) out[i] = f16ToF32(halves[i]!);
+    for (let i = 0; i < count; i++) out[i] = halfToF32(halves[i]!);
   }
   return out;
 }
@@ -113,28 +105,6 @@ export function readSafetensorsDir(dir: string): TensorMap {
   return tensors;
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** f32 → f16 bits, round to nearest even, subnormals kept, overflow to infinity (as torch's .half()). */
-function f32ToF16(value: number): number {
-  f32[0] = value;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const biased = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (biased === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const exp = biased - 127 + 15;
-  if (exp >= 31) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    return sign | ((mant + (1 << (shift - 1)) - 1 + ((mant >>> shift) & 1)) >>> shift);
-  }
-  return (sign | (exp << 10)) + ((mant + 0xfff + ((mant >>> 13) & 1)) >>> 13); // a carry into the exponent is right
-}
-
 function encode(data: Float32Array, dtype: DiskDtype): Uint8Array {
   if (dtype === "F32") return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint16Array(data.length);
@@ -145,7 +115,7 @@ function encode(data: Float32Array, dtype: DiskDtype): Uint8Array {
       out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16; // round to nearest even, as torch does
     }
   } else {
-    for (let i = 0; i < data.length; i++) out[i] = f32ToF16(data[i]!);
+    for (let i = 0; i < data.length; i++) out[i] = f32ToHalf(data[i]!);
   }
   return new Uint8Array(out.buffer);
 }
