@@ -2,7 +2,7 @@
 // Serve the live dashboard of one or more runs (several: compared on the same charts), or write a self-contained
 // HTML report with --export. Exit codes: 0 done (or Ctrl-C), 2 bad flag, run directory or port, 1 other.
 import { resolve } from "node:path";
-import { UsageError } from "../engine/cli/usage.ts";
+import { runMain, UsageError } from "../engine/cli/usage.ts";
 import { exportReport } from "./export.ts";
 import { checkRunDir, RunDirProblem } from "./run-dir.ts";
 import { DEFAULT_PORT, PortInUse, startDashboard } from "./server.ts";
@@ -68,13 +68,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      const known = e instanceof UsageError || e instanceof RunDirProblem || e instanceof PortInUse;
-      process.stderr.write(`dashboard: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
-      process.exit(known ? 2 : 1);
-    },
-  );
-}
+if (import.meta.main) runMain("dashboard", USAGE, main, [RunDirProblem, PortInUse]);

@@ -9,7 +9,7 @@ import { defaultExecutor, EVAL_TASKS, type EvalTask, evaluateRows, readRows, sum
 import { Policy, readConfig } from "../model/index.ts";
 import { PROMPT_STYLES, type PromptStyle } from "../tasks/prompts.ts";
 import { Bar } from "./bar.ts";
-import { parseFlagValues, UsageError, wholeNumber } from "./usage.ts";
+import { parseFlagValues, runMain, UsageError, wholeNumber } from "./usage.ts";
 
 const USAGE = `usage: bun run eval --checkpoint DIR [options]
   --checkpoint DIR   Hugging Face checkpoint directory (config.json, safetensors, tokenizer.json)
@@ -92,12 +92,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`eval: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
-      process.exit(e instanceof UsageError ? 2 : 1);
-    },
-  );
-}
+if (import.meta.main) runMain("eval", USAGE, main);

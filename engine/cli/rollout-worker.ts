@@ -6,7 +6,7 @@
 import { natsUrlProblem } from "../../sandbox/index.ts";
 import { DEFAULT_STREAM, ProtocolError } from "../rollout-workers/protocol.ts";
 import { RolloutWorker } from "../rollout-workers/worker.ts";
-import { parseFlagValues, UsageError } from "./usage.ts";
+import { parseFlagValues, runMain, UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run rollout-worker --nats nats://HOST:PORT [--stream S] [--name NAME]
   --nats URL     the learner's nats-server (JetStream enabled)
@@ -36,13 +36,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      const known = e instanceof UsageError || e instanceof ProtocolError;
-      process.stderr.write(`rollout-worker: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
-      process.exit(known ? 2 : 1);
-    },
-  );
-}
+if (import.meta.main) runMain("rollout-worker", USAGE, main, [ProtocolError]);

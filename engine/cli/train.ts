@@ -14,7 +14,7 @@ import { getGpu, WEIGHT_DTYPES, type WeightDtype } from "../../kernels/index.ts"
 import { formatPlan, planFor, SHAPE_NAMES, readConfig, resolveShape } from "../model/index.ts";
 import type { TrainConfig } from "../config/schema.ts";
 import { Tokenizer } from "../tokenizer/index.ts";
-import { UsageError } from "./usage.ts";
+import { runMain, UsageError } from "./usage.ts";
 
 const USAGE = `usage: bun run train [options]
   --preset P        ${TRAIN_PRESET_NAMES.join(" | ")} (default tiny: the shipped warm-start model, runs on a CPU)
@@ -181,14 +181,4 @@ async function main(argv: string[]): Promise<number> {
   return result.interrupted ? 130 : 0;
 }
 
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      const known = e instanceof UsageError || e instanceof ConfigError || e instanceof RunDirError || e instanceof PortInUse;
-      process.stderr.write(`train: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
-      if (!known && process.env.AZR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-      process.exit(known ? 2 : 1);
-    },
-  );
-}
+if (import.meta.main) runMain("train", USAGE, main, [ConfigError, RunDirError, PortInUse]);

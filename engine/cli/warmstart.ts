@@ -8,7 +8,7 @@ import { SIZES, type SizeName, warmstart, type WarmstartOptions } from "../warms
 import { scoreTable } from "../warmstart/report.ts";
 import { MIN_VOCAB } from "../warmstart/vocab.ts";
 import { Bar } from "./bar.ts";
-import { parseFlagValues, UsageError, wholeNumber } from "./usage.ts";
+import { parseFlagValues, runMain, UsageError, wholeNumber } from "./usage.ts";
 
 const FULL = { steps: 1200, programs: 3000, heldOut: 32 };
 const SHORT = { steps: 60, programs: 200, heldOut: 8 };
@@ -104,13 +104,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      process.stderr.write(`warmstart: ${(e as Error).message}\n${e instanceof UsageError ? `${USAGE}\n` : ""}`);
-      if (!(e instanceof UsageError) && process.env.AZR_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-      process.exit(e instanceof UsageError ? 2 : 1);
-    },
-  );
-}
+if (import.meta.main) runMain("warmstart", USAGE, main);
