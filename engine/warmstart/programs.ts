@@ -132,7 +132,7 @@ export interface PoolOptions {
   onProgress?: (made: number) => void;
 }
 
-/** The identity first, then depths in proportion to depthMix; distinct (snippet, input) pairs; deterministic by seed. */
+/** Depths drawn in proportion to depthMix (depth 0: the identity); distinct (snippet, input) pairs; deterministic by seed. */
 export async function generatePool(ex: ExecutorPort, o: PoolOptions): Promise<GenProgram[]> {
   const rng = Rng.seeded(o.seed);
   const total = o.depthMix.reduce((a, b) => a + b, 0);

@@ -97,7 +97,7 @@ function fittingExample(role: RoleKey, p: GenProgram, pool: readonly GenProgram[
 
 /** Held-out programs written to heldout.jsonl for a self-play run's evaluation (≥ 200 tasks per task type). */
 export const EVAL_PROGRAMS = 256;
-/** Training programs written to seed.jsonl: a self-play run's step-0 buffers (the identity first). */
+/** Training programs written to seed.jsonl: a self-play run's step-0 buffers (every depth, the identity included). */
 export const SEED_PROGRAMS = 256;
 
 /**
