@@ -26,12 +26,17 @@ export interface UpdateStats extends LossStats {
   skippedSteps: number;
 }
 
+/** The indices of each (task, role) batch's sequences, in order. */
+function batchIndices(seqs: readonly TrainedSequence[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), i]));
+  return groups;
+}
+
 /** Advantage of each sequence, whitened within its own batch. */
 export function batchAdvantages(seqs: readonly TrainedSequence[], mode: Whitening, eps: number): number[] {
   const out = new Array<number>(seqs.length).fill(0);
-  const groups = new Map<string, number[]>();
-  seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), i]));
-  for (const idx of groups.values()) {
+  for (const idx of batchIndices(seqs).values()) {
     const adv = whitenedAdvantages(
       idx.map((i) => seqs[i].reward),
       idx.map((i) => seqs[i].responseIds.length),
@@ -74,10 +79,9 @@ export interface AdvantageStats {
 /** Mean, standard deviation and range of each batch's advantages, as `update` computes them (for metrics.jsonl). */
 export function advantageStats(seqs: readonly TrainedSequence[], mode: Whitening, eps: number): Record<string, AdvantageStats> {
   const advantages = batchAdvantages(seqs, mode, eps);
-  const groups = new Map<string, number[]>();
-  seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), advantages[i]]));
   const out: Record<string, AdvantageStats> = {};
-  for (const [batch, xs] of groups) {
+  for (const [batch, idx] of batchIndices(seqs)) {
+    const xs = idx.map((i) => advantages[i]);
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
     out[batch] = { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
@@ -97,9 +101,7 @@ export type TrainerStepOptions = StepOptions & { weightDecayMask: WeightDecayMas
 /** The advantages permuted among the sequences of each batch (the shuffled-advantage control). */
 export function shuffledWithinBatches(seqs: readonly TrainedSequence[], advantages: readonly number[], rng: Rng): number[] {
   const out = [...advantages];
-  const groups = new Map<string, number[]>();
-  seqs.forEach((s, i) => groups.set(s.batch, [...(groups.get(s.batch) ?? []), i]));
-  for (const idx of groups.values()) {
+  for (const idx of batchIndices(seqs).values()) {
     const order = rng.sample(idx, idx.length);
     idx.forEach((i, k) => (out[i] = advantages[order[k]]));
   }
