@@ -77,9 +77,18 @@ export class Interpreter {
       this.lastSeq = state.lastSeq;
       if (state.inFlight !== null) this.io.done(state.inFlight, end.reply, end.reason);
       else if (state.servedBoundary) this.io.ended(end.reason);
-      else throw new Error(`python.wasm failed to boot: ${end.reply.e ?? end.reply.s}\n${state.stderrTail()}`);
+      else throw new Error(bootFailure(end, this.cfg.bootTimeoutMs, state.stderrTail()));
     }
   }
+}
+
+/** Why an instance could not boot, with its stderr; the driver's warm-up prints one traceback on purpose. */
+function bootFailure(end: End, bootTimeoutMs: number, stderr: string): string {
+  const why =
+    end.reason === "timeout"
+      ? `it did not finish booting within ${bootTimeoutMs} ms (booting is CPU-bound: a heavily loaded machine can starve it)`
+      : (end.reply.e ?? end.reply.s);
+  return `python.wasm failed to boot: ${why}\nboot stderr (the warm-up's ZeroDivisionError is deliberate):\n${stderr}`;
 }
 
 /** One instance's life: instantiate, run the driver until it dies, say why. */
