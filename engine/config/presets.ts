@@ -39,7 +39,8 @@ export const TRAIN_PRESETS = {
   // the start, every 10 steps and at the end. Measured on seed 1: lr 2e-4 stayed flat; lr 1e-3 with the reference's
   // buffers overfit, since the warm start validly proposes little but the identity, so the solver trained on repeats
   // of it and held-out deduction fell; dedup plus uniform solve sampling keeps the solver on the seed buffer's varied
-  // programs, and held-out deduction rose. lr 3e-3 collapsed the format.
+  // programs, and held-out deduction rose. lr 3e-3 collapsed the format. On seeds 2 and 3 that rise did not repeat
+  // (README, Presets): the recipe is not yet reliable.
   learn: {
     ...FROM_WARMSTART,
     steps: 10_000,
