@@ -6,7 +6,7 @@ export { type AdapterLimits, adapterLimits, checkPlan, formatPlan, type MemoryPl
 export { type StepOptions } from "./optimizer.ts";
 export { type Sequence } from "./pack.ts";
 export { planFor, Policy, type PolicyOptions, type PolicySizes, type TokenGrads, type TokenStats } from "./policy.ts";
-export { TRAINING_NEEDS_F32 } from "./params.ts";
+export { INFERENCE_ONLY } from "./params.ts";
 export { SHAPE_NAMES, SHAPES, type ShapeName } from "./shapes.ts";
 export { type DiskDtype, readSafetensors, readSafetensorsDir, type TensorMap, writeSafetensors } from "./safetensors.ts";
 export { checkWeights, parameterCount, weightSpecs } from "./weights.ts";
