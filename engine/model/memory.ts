@@ -20,7 +20,7 @@ import { bodyActivationBytes, largestActivation } from "./body.ts";
 import type { ModelConfig } from "./config.ts";
 import { kvCacheBytes } from "./decode.ts";
 import { chunkRows } from "./head.ts";
-import { storedDtype } from "./params.ts";
+import { shardDtype, storedDtype } from "./params.ts";
 import { parameterCount, weightSpecs } from "./weights.ts";
 
 export interface PlanSizes {
@@ -52,7 +52,7 @@ export interface PlanStorage {
   training: boolean;
 }
 
-export const F32_TRAINING: PlanStorage = { weightDtype: "f32", training: true };
+const F32_TRAINING: PlanStorage = { weightDtype: "f32", training: true };
 
 export interface MemoryPlan {
   config: ModelConfig;
@@ -109,10 +109,9 @@ export function planMemory(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimi
     { what: `decode logits [${sizes.maxBatch} x ${c.vocabSize}]`, bytes: sizes.maxBatch * c.vocabSize * F32 },
   ];
   const total = items.reduce((s, i) => s + i.bytes, 0);
-  // A training model splits every tensor as f32 (params.ts), so an f16 copy pairs with its master's shards.
   const sharded = weightSpecs(c)
     .map(({ name, shape: [rows, ...rest] }) => {
-      const per = shardRows(rows, rest.reduce((a, b) => a * b, 1), limits.binding, training ? "f32" : storedDtype([rows, ...rest], weightDtype));
+      const per = shardRows(rows, rest.reduce((a, b) => a * b, 1), limits.binding, shardDtype([rows, ...rest], weightDtype, training));
       return { name, shards: Math.ceil(rows / per) };
     })
     .filter((s) => s.shards > 1);

@@ -71,6 +71,14 @@ export function storedDtype(shape: readonly number[], weightDtype: WeightDtype):
   return shape.length === 2 ? weightDtype : "f32";
 }
 
+/**
+ * The dtype a tensor's row shards are sized for: a training model's all as f32's, so that an f16 copy pairs with its
+ * master and its gradient shard for shard; an inference-only model's as stored (f16 shards hold twice the rows).
+ */
+export function shardDtype(shape: readonly number[], weightDtype: WeightDtype, training: boolean): WeightDtype {
+  return training ? "f32" : storedDtype(shape, weightDtype);
+}
+
 /** The gradients of every parameter: by name, and structured as the weights. */
 export interface Gradients {
   byName: Map<string, RowShards>;
@@ -100,17 +108,22 @@ export class DeviceParams {
     this.names = specs.map((s) => s.name);
     this.params = new Map(
       specs.map((s) => {
-        const dtype = storedDtype(s.shape, weightDtype);
-        return [s.name, RowShards.from(tensors.get(s.name)!.data, s.shape, s.name, dtype, training ? "f32" : dtype)];
+        const data = tensors.get(s.name)!.data;
+        return [s.name, RowShards.from(data, s.shape, s.name, storedDtype(s.shape, weightDtype), shardDtype(s.shape, weightDtype, training))];
       }),
     );
     if (training) {
-      for (const s of specs) if (storedDtype(s.shape, weightDtype) === "f16") this.masters.set(s.name, RowShards.from(tensors.get(s.name)!.data, s.shape, `${s.name} master`));
+      for (const s of specs) {
+        if (storedDtype(s.shape, weightDtype) === "f16") this.masters.set(s.name, RowShards.from(tensors.get(s.name)!.data, s.shape, `${s.name} master`));
+      }
       const byName = new Map(specs.map((s) => [s.name, RowShards.zeros(s.shape, `${s.name} grad`)]));
       this.grads = { byName, weights: structure(config, (n) => byName.get(n)!) };
     }
     this.weights = structure(config, (n) => this.params.get(n)!);
-    this.refresh = [...this.masters].flatMap(([name, m]) => m.shards.map((s, i) => castHalf({ x: s.tensor, y: this.params.get(name)!.shards[i].tensor })));
+    this.refresh = [...this.masters].flatMap(([name, master]) => {
+      const copy = this.params.get(name)!.shards;
+      return master.shards.map((s, i) => castHalf({ x: s.tensor, y: copy[i].tensor }));
+    });
   }
 
   /** The gradients, or undefined for an inference-only model (the graphs then build no backward). */
