@@ -40,6 +40,10 @@ function rounded(tensors: TensorMap): TensorMap {
 
 const concat = (arrays: Float32Array[]) => Float32Array.from(arrays.flatMap((a) => Array.from(a)));
 
+/** `got` holds exactly `want`'s bits (the tensor named in a failure). */
+const expectBits = (name: string, got: Float32Array, want: Float32Array) =>
+  expect({ name, same: Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer, want.byteOffset, want.byteLength)) }).toEqual({ name, same: true });
+
 // f16 training against torch's mixed-precision AdamW (float64 masters, gradients through the masters rounded to f16).
 // The f32 gradients carry the f32 policy's rounding (gradTol), and AdamW hands it to the master amplified at most
 // lr/eps times (lr·m̂/(√v̂ + eps) is steepest in g at g = 0). eps = 1e-4 rather than torch's default 1e-8 bounds that
@@ -68,7 +72,7 @@ for (const [arch, shape] of Object.entries(shapes) as [keyof typeof shapes, (typ
       const saved = join(root, `${arch}-saved`);
       await policy.save(saved);
       const want = loadCheckpoint(refDir).tensors;
-      for (const [name, t] of loadCheckpoint(saved).tensors) expect(Buffer.from(t.data.buffer).equals(Buffer.from(want.get(name)!.data.buffer))).toBe(true);
+      for (const [name, t] of loadCheckpoint(saved).tensors) expectBits(name, t.data, want.get(name)!.data);
     });
 
     test("logits of every position", async () => {
@@ -143,7 +147,7 @@ describe("f16 training: AdamW on f32 masters, the f16 copy refreshed from them",
     const copies = await p.storedWeights();
     for (const [name, t] of masters) {
       const want = t.shape.length === 2 ? fromHalf(toHalf(t.data, name)) : t.data;
-      expect({ name, same: Buffer.from(copies.get(name)!.data.buffer).equals(Buffer.from(want.buffer)) }).toEqual({ name, same: true });
+      expectBits(name, copies.get(name)!.data, want);
     }
   };
 
@@ -191,9 +195,9 @@ describe("f16 training: AdamW on f32 masters, the f16 copy refreshed from them",
       await resumed.loadOptimizer(join(root, "mid.adam"));
       await trainStep(resumed);
       const [a, b] = [await saved(straight, "straight-2"), await saved(resumed, "resumed-2")];
-      for (const [name, t] of a) expect({ name, same: Buffer.from(b.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)) }).toEqual({ name, same: true });
+      for (const [name, t] of a) expectBits(name, b.get(name)!.data, t.data);
       const [ca, cb] = [await straight.storedWeights(), await resumed.storedWeights()];
-      for (const [name, t] of ca) expect({ name, same: Buffer.from(cb.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer)) }).toEqual({ name, same: true });
+      for (const [name, t] of ca) expectBits(name, cb.get(name)!.data, t.data);
     } finally {
       straight.destroy();
       resumed?.destroy();
