@@ -39,3 +39,4 @@ export * from "./entropy.ts";
 export * from "./sample.ts";
 export * from "./kvcache.ts";
 export * from "./shards.ts";
+export * from "./cast.ts";

@@ -3,6 +3,7 @@
 //
 //   const w = RowShards.from(data, [vocab, hidden], "embed");    // one shard when it fits, else ceil(bytes / limit)
 //   RowShards.from(data, shape, "embed", "f16")                  // stored in half precision (f32 in, f32 out on read)
+//   RowShards.from(data, shape, "embed", "f16", "f32")           // f16, in the shards of an f32 tensor of that shape
 //   w.whole()                                                    // the one tensor (throws, naming the limit, if sharded)
 //   linear({ x, w, y })                                          // y = x·wᵀ: shard s writes columns [start, start+rows) of y
 //   linearGradInput({ dy, w, dx })                               // dx (+)= dy·w = Σ_s dy[:, block s]·w_s
@@ -53,12 +54,15 @@ export class RowShards {
     this.shards = shards;
   }
 
-  /** Zero-filled, split under the binding limit (f16 rows are half the bytes, so twice as many fit a shard). */
-  static zeros(shape: readonly number[], label: string, dtype: WeightDtype = "f32"): RowShards {
+  /**
+   * Zero-filled, split under the binding limit (f16 rows are half the bytes, so twice as many fit a shard), or split
+   * as `shardAs` would be: an f16 copy of an f32 master (shardAs "f32") then pairs with it shard for shard.
+   */
+  static zeros(shape: readonly number[], label: string, dtype: WeightDtype = "f32", shardAs: WeightDtype = dtype): RowShards {
     if (shape.length === 0) throw new Error(`RowShards ${label}: a scalar has no rows`);
     const [rows, ...rest] = shape;
     const rowSize = elementCount(rest);
-    const per = shardRows(rows, rowSize, bindingLimit(), dtype);
+    const per = shardRows(rows, rowSize, bindingLimit(), shardAs);
     const shards: Shard[] = [];
     for (let start = 0; start < rows || shards.length === 0; start += per) {
       const n = Math.min(per, rows - start);
@@ -69,8 +73,8 @@ export class RowShards {
   }
 
   /** `data` (f32) uploaded; an f16 weight is rounded to nearest even, and a value past the f16 range is an error. */
-  static from(data: Float32Array, shape: readonly number[], label: string, dtype: WeightDtype = "f32"): RowShards {
-    const t = RowShards.zeros(shape, label, dtype);
+  static from(data: Float32Array, shape: readonly number[], label: string, dtype: WeightDtype = "f32", shardAs: WeightDtype = dtype): RowShards {
+    const t = RowShards.zeros(shape, label, dtype, shardAs);
     t.write(data);
     return t;
   }

@@ -60,6 +60,8 @@ describe("errors name the value and the fix", () => {
     ["checkpoint not a dir", { flags: [flag({ model: { checkpoint: "/nonexistent" } })] }, /--checkpoint \/nonexistent is not a directory/],
     ["checkpoint without config.json", { flags: [flag({ model: { checkpoint: tmpdir() } })] }, /has no config.json/],
     ["config file missing", { configFile: "/nonexistent.json" }, /config file \/nonexistent.json does not exist/],
+    ["weight dtype", { flags: [flag({ model: { weightDtype: "bf16" } })] }, /model.weightDtype = "bf16": use "f32" or "f16"/],
+    ["f16 with rollout workers", { flags: [flag({ model: { weightDtype: "f16" }, rollout: { workers: "nats://127.0.0.1:4222" } })] }, /model.weightDtype = "f16": use "f32" with rollout.workers/],
     ["executor url", { flags: [flag({ executor: { url: "http://10.0.0.5:4222" } })] }, /executor.url = "http:\/\/10.0.0.5:4222": use null \(an in-process pool\) or "nats:\/\/HOST:PORT" \(an executor fleet\): .* uses http:/],
   ])("%s", (_n, sources, pattern) => {
     expect(() => resolveConfig(sources as Parameters<typeof resolveConfig>[0])).toThrow(pattern);

@@ -47,9 +47,24 @@ describe("memory plan", () => {
     expect(formatPlan(planMemory(shape("qwen2.5-7b"), tinyBatch, lavapipe))).toContain("model.layers.*.mlp.down_proj.weight (3) in 28 layers");
   });
 
+  test("f16 weights: inference splits the 0.5B embedding as f16 (3 shards); training as f32 (5), beside its f32 master", () => {
+    const c = shape("qwen2.5-0.5b");
+    const inference = planMemory(c, tinyBatch, lavapipe, { weightDtype: "f16", training: false });
+    const training = planMemory(c, tinyBatch, lavapipe, { weightDtype: "f16", training: true });
+    expect(inference.sharded).toEqual([{ name: "model.embed_tokens.weight", shards: 3 }]);
+    expect(training.sharded).toEqual([{ name: "model.embed_tokens.weight", shards: 5 }]);
+    const text = formatPlan(training);
+    expect(text).toContain("f16 matrices with f32 masters on the device, training");
+    expect(text).toContain("in row shards (count, gradients alike): model.embed_tokens.weight (5)");
+    expect(text).toMatch(/f32 masters of the f16 matrices +\d/);
+    expect(formatPlan(inference)).not.toContain("f32 masters");
+  });
+
   test("train --dry-run takes --shape, and --shape alone is a usage error", () => {
     expect(parseFlags(["--dry-run", "--shape", "qwen2.5-3b"])).toMatchObject({ dryRun: true, shape: "qwen2.5-3b" });
     expect(() => parseFlags(["--shape", "qwen2.5-3b"])).toThrow("--shape only applies to --dry-run");
     expect(() => parseFlags(["--dry-run", "--shape", "huge"])).toThrow(/--shape huge: use one of tiny, 25m, qwen2\.5-0\.5b/);
+    expect(parseFlags(["--dry-run", "--weight-dtype", "f16"])).toMatchObject({ dryRun: true, "weight-dtype": "f16" });
+    expect(() => parseFlags(["--weight-dtype", "f16"])).toThrow("a run takes --set model.weightDtype=f16");
   });
 });

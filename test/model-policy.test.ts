@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadCheckpoint, Policy, readSafetensors, type Sequence, type TensorMap, writeSafetensors } from "../engine/model/index.ts";
+import { loadCheckpoint, Policy, readSafetensors, type TensorMap, writeSafetensors } from "../engine/model/index.ts";
 import { resolveShape } from "../engine/model/make.ts";
 import { Rng } from "../engine/rng.ts";
 import { Tokenizer } from "../engine/tokenizer/index.ts";
-import { modelRef, POLICY_TOL as TOL, gradTol, randomIds as randomIdsBelow, type RefSeq, refSequences, reorderedTol, resumedTol, writeRandomCheckpoint } from "./support/model-ref.ts";
+import { asSeq, gradsOf, modelRef, POLICY_TOL as TOL, gradTol, randomIds as randomIdsBelow, type RefSeq, refSequences, reorderedTol, resumedTol, writeRandomCheckpoint } from "./support/model-ref.ts";
 import { expectClose } from "./support/close.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
@@ -34,11 +34,6 @@ const randomIds = (rng: Rng, n: number) => randomIdsBelow(rng, n, tokenizer.voca
 /** Four sequences over 48 padded tokens with 149 scored rows: two chunks of the LM head, one a partial one. */
 const sequences = (seed: number): RefSeq[] => refSequences(seed, tokenizer.vocabSize, [[3, 40], [8, 37], [1, 44], [20, 28]]);
 
-const asSeq = (s: RefSeq): Sequence => ({ promptIds: s.prompt, responseIds: s.response });
-const gradsOf = (seqs: RefSeq[]) => () => ({
-  dlogp: seqs.map((s) => Float32Array.from(s.c)),
-  dentropy: seqs.map((s) => Float32Array.from(s.e)),
-});
 const concat = (arrays: Float32Array[]) => Float32Array.from(arrays.flatMap((a) => Array.from(a)));
 
 

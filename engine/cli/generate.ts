@@ -91,7 +91,7 @@ async function main(req: GenerateRequest): Promise<void> {
   const ids = "ids" in req.prompt ? req.prompt.ids : Tokenizer.fromDir(req.checkpoint).encode(req.prompt.text);
   if (ids.length === 0) throw new UsageError("the prompt encodes to no tokens");
   // The cache holds exactly this prompt plus its new tokens.
-  const policy = await Policy.load(req.checkpoint, { maxSeq: ids.length + req.options.maxNew, maxBatch: 1, weightDtype: req.weightDtype });
+  const policy = await Policy.load(req.checkpoint, { maxSeq: ids.length + req.options.maxNew, maxBatch: 1, weightDtype: req.weightDtype, training: false });
   const [gen] = await policy.generate([ids], req.options);
   policy.destroy();
   if (req.json) process.stdout.write(`${JSON.stringify({ prompt_ids: ids, ids: gen.ids, text: gen.text, finish: gen.finish })}\n`);

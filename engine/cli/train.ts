@@ -30,8 +30,8 @@ const USAGE = `usage: bun run train [options]
   --dashboard[=P]   serve the run's live dashboard on 127.0.0.1, port P (default ${DEFAULT_PORT}), while it trains
   --dry-run         print the memory plan on this adapter (model.maxBatch x model.maxSeq) and stop; exit 2 if it does not fit
   --shape S         with --dry-run: plan for a model shape (${SHAPE_NAMES.join(" | ")}) instead of the checkpoint's
-  --weight-dtype D  with --dry-run: ${WEIGHT_DTYPES.join(" | ")} weight storage (default f32; f16 is inference-only, so its plan
-                    is generation's and scoring's, and training itself needs f32)
+  --weight-dtype D  with --dry-run: plan for ${WEIGHT_DTYPES.join(" | ")} weight storage instead of model.weightDtype's (f16
+                    trains with f32 master weights; set it for a run with --set model.weightDtype=f16)
   --help            this text
 
 settings for --set KEY=VALUE (and --config files), with the reference's defaults (a preset overrides some):
@@ -82,7 +82,7 @@ export function parseFlags(argv: readonly string[]): Flags | "help" {
   }
   if (flags.shape !== undefined && !flags.dryRun) throw new UsageError("--shape only applies to --dry-run");
   if (flags["weight-dtype"] !== undefined && !flags.dryRun) {
-    throw new UsageError("--weight-dtype only applies to --dry-run: training stores f32 weights (f16 storage is inference-only)");
+    throw new UsageError("--weight-dtype only applies to --dry-run; a run takes --set model.weightDtype=f16");
   }
   if (flags["weight-dtype"] !== undefined && !(WEIGHT_DTYPES as readonly string[]).includes(flags["weight-dtype"])) {
     throw new UsageError(`--weight-dtype ${flags["weight-dtype"]}: use one of ${WEIGHT_DTYPES.join(", ")}`);
@@ -94,14 +94,14 @@ export function parseFlags(argv: readonly string[]): Flags | "help" {
 }
 
 /** Prints the memory plan of the run's model (or a named shape) at the config's sizes on this adapter; 2 if it does not fit. */
-async function dryRun(config: TrainConfig, shape: string | undefined, weightDtype: WeightDtype): Promise<number> {
+async function dryRun(config: TrainConfig, shape: string | undefined, weightDtype = config.model.weightDtype): Promise<number> {
   const model =
     shape !== undefined || config.model.checkpoint === null
       ? resolveShape({ preset: (shape ?? config.model.makePreset) as (typeof SHAPE_NAMES)[number], seed: 0 }, Tokenizer.qwen25Default())
       : readConfig(config.model.checkpoint);
   await getGpu();
   const { maxBatch, maxSeq } = config.model;
-  const plan = planFor(model, { maxBatch, maxSeq }, maxBatch, maxSeq, weightDtype);
+  const plan = planFor(model, { maxBatch, maxSeq }, maxBatch, maxSeq, { weightDtype, training: true });
   console.log(formatPlan(plan));
   return plan.problems.length === 0 ? 0 : 2;
 }
@@ -161,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     const outDir = resolve(flags.out ?? `runs/${preset}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
     plan = { preset, config, outDir, resume: false };
   }
-  if (flags.dryRun) return dryRun(plan.config, flags.shape, (flags["weight-dtype"] ?? "f32") as WeightDtype);
+  if (flags.dryRun) return dryRun(plan.config, flags.shape, flags["weight-dtype"] as WeightDtype | undefined);
 
   let stops = 0;
   process.on("SIGINT", () => {

@@ -1,6 +1,7 @@
 // One row per config field: its one-line help, whether it may be null, and the range check validateConfig applies.
 // The defaults are schema.ts' REFERENCE_DEFAULTS; `bun run train --help` lists every key from this table with its
 // default. The table is typed by TrainConfig's keys, so a field added to the schema without a row does not compile.
+import { WEIGHT_DTYPES } from "../../kernels/index.ts";
 import { natsUrlProblem } from "../../sandbox/index.ts";
 import { names } from "../rollout-workers/protocol.ts";
 import { INDUCTION_REWARDS } from "../rewards/solver.ts";
@@ -60,6 +61,13 @@ export const FIELDS: { [K in FieldKey]: Field<K> } = {
   "model.makeSeed": { help: "parameter seed of that random checkpoint", check: anyInt },
   "model.maxSeq": { help: "longest prompt + response the policy is sized for", check: int(16) },
   "model.maxBatch": { help: "most sequences per forward/backward call (micro-batch)", check: int(1) },
+  "model.weightDtype": {
+    help: "weight matrices on the device: f32, or f16 (needs shader-f16; AdamW steps f32 masters, the kernels read the f16 copy)",
+    check: (v, c) =>
+      oneOf(WEIGHT_DTYPES)(v) ??
+      // A worker's job carries the sizes only: it would generate with the f32 masters, not the learner's f16 copy.
+      problem(v === "f32" || c.rollout.workers === null, 'use "f32" with rollout.workers (rollout workers load f32 weights)'),
+  },
   "data.seedFile": { help: "deduction/abduction seed rows (*_seed_io.jsonl); null = the zero triplet", nullable: true },
   "data.inductionSeedFile": { help: "induction seed rows (*_code_f_seed_io.jsonl); null = the zero seed", nullable: true },
   "data.seedRows": { help: "leading rows of each seed file loaded", check: int(1) },

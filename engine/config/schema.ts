@@ -11,6 +11,7 @@ import type { PromptStyle } from "../tasks/prompts.ts";
 import { REFERENCE_BANNED_WORDS } from "../../sandbox/azr.ts";
 import { resolve } from "node:path";
 import { DEFAULT_STREAM } from "../rollout-workers/protocol.ts";
+import type { WeightDtype } from "../../kernels/index.ts";
 
 /** Held-out deduction/abduction rows shipped with the engine (see engine/data/README.md). */
 export const DEFAULT_EVAL_FILE = resolve(import.meta.dir, "..", "data", "heldout-io.jsonl");
@@ -28,6 +29,8 @@ export interface RunModelConfig {
   maxSeq: number;
   /** Most sequences per forward/backward call (micro-batch). */
   maxBatch: number;
+  /** How the policy stores its weight matrices on the device: f32, or f16 (shader-f16) with f32 masters for AdamW. */
+  weightDtype: WeightDtype;
 }
 
 export interface DataConfig {
@@ -230,7 +233,7 @@ export const REFERENCE_DEFAULTS: TrainConfig = {
   checkpointEvery: 10,
   samplesPerBatch: 4,
   maxMinutes: 0,
-  model: { checkpoint: null, makePreset: "tiny", makeSeed: 1, maxSeq: 14240, maxBatch: 16 },
+  model: { checkpoint: null, makePreset: "tiny", makeSeed: 1, maxSeq: 14240, maxBatch: 16, weightDtype: "f32" },
   data: { seedFile: null, inductionSeedFile: null, seedRows: 256 },
   buffers: { cap: 16384, capPolicy: "keep_oldest", dedup: false, solveMix: "max_new", recentWindow: 1, recentSet: "last_offered" },
   tasks: {

@@ -27,7 +27,7 @@ import {
 } from "../../kernels/index.ts";
 import type { Arena } from "./arena.ts";
 import type { ModelConfig } from "./config.ts";
-import { type LayerWeights, type ModelWeights, TRAINING_NEEDS_F32 } from "./params.ts";
+import { type LayerWeights, type ModelWeights, INFERENCE_ONLY } from "./params.ts";
 
 /** What one layer's forward keeps. */
 interface LayerActs {
@@ -98,7 +98,7 @@ export class Body {
     readonly config: ModelConfig,
     readonly dims: BodyDims,
     private readonly w: ModelWeights,
-    /** The parameter gradients; undefined for an inference-only (f16) model, which then has no backward. */
+    /** The parameter gradients; undefined for an inference-only model, which then has no backward. */
     private readonly g: ModelWeights | undefined,
     private readonly ropeTable: Tensor,
     private readonly arena: Arena,
@@ -187,7 +187,7 @@ export class Body {
   }
 
   private buildBackward(): Dispatch[] {
-    if (this.g === undefined) throw new Error(TRAINING_NEEDS_F32);
+    if (this.g === undefined) throw new Error(INFERENCE_ONLY);
     const grads = this.g;
     const c = this.config;
     const n = this.dims.batch * this.dims.tokens;

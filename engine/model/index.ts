@@ -2,11 +2,11 @@ export { type Architecture, type ModelConfig, parseHfConfig, toHfConfig } from "
 export { type Checkpoint, loadCheckpoint, randomTensors, readConfig, saveCheckpoint } from "./checkpoint.ts";
 export { checkGenerateOptions, type GenerateOptions, type Generation, type GenerationBatch, generationBatches } from "./generation.ts";
 export { type CheckpointSpec, makeCheckpoint, resolveShape } from "./make.ts";
-export { type AdapterLimits, adapterLimits, checkPlan, formatPlan, type MemoryPlan, planMemory, type PlanSizes } from "./memory.ts";
+export { type AdapterLimits, adapterLimits, checkPlan, formatPlan, type MemoryPlan, planMemory, type PlanSizes, type PlanStorage } from "./memory.ts";
 export { type StepOptions } from "./optimizer.ts";
 export { type Sequence } from "./pack.ts";
 export { planFor, Policy, type PolicyOptions, type PolicySizes, type TokenGrads, type TokenStats } from "./policy.ts";
-export { TRAINING_NEEDS_F32 } from "./params.ts";
+export { INFERENCE_ONLY } from "./params.ts";
 export { SHAPE_NAMES, SHAPES, type ShapeName } from "./shapes.ts";
 export { type DiskDtype, readSafetensors, readSafetensorsDir, type TensorMap, writeSafetensors } from "./safetensors.ts";
 export { checkWeights, parameterCount, weightSpecs } from "./weights.ts";

@@ -2,7 +2,9 @@
 // generation batch [maxBatch, maxSeq], component by component, and the reasons it cannot run on an adapter.
 //
 //   const plan = planMemory(config, { batch: 8, tokens: 1024, maxBatch: 8, maxSeq: 1024 }, adapterLimits());
-//   planMemory(config, sizes, limits, "f16")   // f16 matrices (2 bytes a parameter), inference-only: no gradients,
+//   planMemory(config, sizes, limits, { weightDtype: "f16", training: true })   // f16 matrices (2 bytes a parameter)
+//                                              // with their f32 masters (4 more), f32 gradients and AdamW moments
+//   planMemory(config, sizes, limits, { weightDtype: "f16", training: false })  // inference only: no masters, gradients,
 //                                              // moments, backward scratch or logits gradient
 //   formatPlan(plan)          // the table, in MiB / GiB
 //   plan.problems             // [] when it fits; else each names the limit it breaks and what to change
@@ -18,7 +20,7 @@ import { bodyActivationBytes, largestActivation } from "./body.ts";
 import type { ModelConfig } from "./config.ts";
 import { kvCacheBytes } from "./decode.ts";
 import { chunkRows } from "./head.ts";
-import { storedDtype } from "./params.ts";
+import { shardDtype, storedDtype } from "./params.ts";
 import { parameterCount, weightSpecs } from "./weights.ts";
 
 export interface PlanSizes {
@@ -44,14 +46,22 @@ export interface PlanItem {
   bytes: number;
 }
 
+/** How the model is held: its matrices' dtype, and whether it trains (params.ts) or only infers. */
+export interface PlanStorage {
+  weightDtype: WeightDtype;
+  training: boolean;
+}
+
+const F32_TRAINING: PlanStorage = { weightDtype: "f32", training: true };
+
 export interface MemoryPlan {
   config: ModelConfig;
-  weightDtype: WeightDtype;
+  storage: PlanStorage;
   sizes: PlanSizes;
   limits: AdapterLimits;
   items: PlanItem[];
   total: number;
-  /** Weight matrices split into row shards, with their shard counts. */
+  /** Weight matrices split into row shards, with their shard counts (a training model's masters and gradients alike). */
   sharded: { name: string; shards: number }[];
   problems: string[];
 }
@@ -65,24 +75,29 @@ export function adapterLimits(): AdapterLimits {
 
 const F32 = 4;
 
-/** Bytes of the parameters as stored: matrices in `weightDtype`, vectors (norms, biases) in f32. */
-function parameterBytes(c: ModelConfig, weightDtype: WeightDtype): number {
-  return weightSpecs(c).reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[storedDtype(s.shape, weightDtype)], 0);
+/** Elements of the tensors stored in `dtype` (matrices in `weightDtype`, vectors in f32). */
+function elementsStored(c: ModelConfig, weightDtype: WeightDtype, dtype: WeightDtype): number {
+  return weightSpecs(c).reduce((sum, s) => sum + (storedDtype(s.shape, weightDtype) === dtype ? s.shape.reduce((a, b) => a * b, 1) : 0), 0);
 }
 
-/** The plan at these sizes; with f16 storage the model is inference-only, so nothing the backward needs is counted. */
-export function planMemory(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, weightDtype: WeightDtype = "f32"): MemoryPlan {
-  const training = weightDtype === "f32";
+/** The plan at these sizes; an inference-only model counts nothing the backward or the optimizer needs. */
+export function planMemory(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, storage: PlanStorage = F32_TRAINING): MemoryPlan {
+  const { weightDtype, training } = storage;
   const f32Params = parameterCount(c) * F32;
+  const halves = elementsStored(c, weightDtype, "f16");
   const acts = bodyActivationBytes(c, sizes);
   const n = sizes.batch * sizes.tokens;
   const rowFits = F32 * c.vocabSize <= limits.binding;
   const rows = rowFits ? chunkRows(n, c.vocabSize, limits.binding) : 1;
   const head = (rows * c.vocabSize + rows * c.hidden) * F32 * (training ? 2 : 1);
   const items: PlanItem[] = [
-    { what: training ? "parameters (f32)" : "parameters (f16 matrices, f32 norms and biases)", bytes: parameterBytes(c, weightDtype) },
+    {
+      what: weightDtype === "f32" ? "parameters (f32)" : "parameters (f16 matrices, f32 norms and biases)",
+      bytes: elementsStored(c, weightDtype, "f32") * F32 + halves * DTYPE_BYTES.f16,
+    },
     ...(training
       ? [
+          ...(halves > 0 ? [{ what: "f32 masters of the f16 matrices", bytes: halves * F32 }] : []),
           { what: "gradients (f32)", bytes: f32Params },
           { what: "AdamW moments m, v (f32)", bytes: 2 * f32Params },
         ]
@@ -96,14 +111,14 @@ export function planMemory(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimi
   const total = items.reduce((s, i) => s + i.bytes, 0);
   const sharded = weightSpecs(c)
     .map(({ name, shape: [rows, ...rest] }) => {
-      const per = shardRows(rows, rest.reduce((a, b) => a * b, 1), limits.binding, storedDtype([rows, ...rest], weightDtype));
+      const per = shardRows(rows, rest.reduce((a, b) => a * b, 1), limits.binding, shardDtype([rows, ...rest], weightDtype, training));
       return { name, shards: Math.ceil(rows / per) };
     })
     .filter((s) => s.shards > 1);
-  return { config: c, weightDtype, sizes, limits, items, total, sharded, problems: problems(c, sizes, limits, total, rowFits, weightDtype) };
+  return { config: c, storage, sizes, limits, items, total, sharded, problems: problems(c, sizes, limits, total, rowFits, storage) };
 }
 
-function problems(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, total: number, rowFits: boolean, weightDtype: WeightDtype): string[] {
+function problems(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, total: number, rowFits: boolean, storage: PlanStorage): string[] {
   const out: string[] = [];
   const binding = `the adapter's binding limit ${bytes(limits.binding)} (maxStorageBufferBindingSize)`;
   if (!rowFits) out.push(`one row of ${c.vocabSize} logits (${bytes(F32 * c.vocabSize)}) is over ${binding}; this adapter cannot hold the LM head's rows`);
@@ -123,10 +138,11 @@ function problems(c: ModelConfig, sizes: PlanSizes, limits: AdapterLimits, total
     out.push(
       `the plan needs ${bytes(total)} in all, over the device's ${bytes(limits.memory)} (${limits.memorySource}): lower model.maxBatch or ` +
         "model.maxSeq (activations and KV cache scale with them), or " +
-        (weightDtype === "f32"
-          ? "use a smaller model: training holds 16 bytes per parameter (f32 parameters, gradients, AdamW moments); " +
-            "for inference only, f16 storage (weightDtype f16, --weight-dtype f16) holds 2 (activation recomputation is not available yet)"
-          : "use a smaller model: f16 storage already holds 2 bytes per parameter"),
+        (storage.training
+          ? "use a smaller model: training holds 16 bytes per parameter (f32 parameters, gradients, AdamW moments; f16 " +
+            "matrices beside their f32 masters, 18), inference alone (Policy.load with training: false) 4, or 2 in f16 " +
+            "(activation recomputation is not available yet)"
+          : `use a smaller model: inference holds ${storage.weightDtype === "f32" ? "4 bytes per parameter (2 with weightDtype f16)" : "2 bytes per parameter in f16 already"}`),
     );
   }
   return out;
@@ -140,14 +156,19 @@ function bytes(b: number): string {
 export function formatPlan(p: MemoryPlan): string {
   const c = p.config;
   const lines = [
-    `memory plan (${c.architecture}, hidden ${c.hidden}, ${c.layers} layers, vocab ${c.vocabSize}: ${(parameterCount(c) / 1e6).toFixed(1)}M parameters, ${p.weightDtype === "f32" ? "f32 on the device" : "f16 matrices on the device, inference only"}):`,
+    `memory plan (${c.architecture}, hidden ${c.hidden}, ${c.layers} layers, vocab ${c.vocabSize}: ${(parameterCount(c) / 1e6).toFixed(1)}M parameters, ${describeStorage(p.storage)}):`,
     ...p.items.map((i) => `  ${i.what.padEnd(58)} ${bytes(i.bytes).padStart(11)}`),
     `  ${"total".padEnd(58)} ${bytes(p.total).padStart(11)}`,
     `  binding limit ${bytes(p.limits.binding)}; device memory ${p.limits.memory === undefined ? "unknown" : bytes(p.limits.memory)} (${p.limits.memorySource})`,
   ];
-  if (p.sharded.length > 0) lines.push(`  in row shards (count): ${groupLayers(p.sharded).join(", ")}`);
+  if (p.sharded.length > 0) lines.push(`  in row shards (count${p.storage.training ? ", gradients alike" : ""}): ${groupLayers(p.sharded).join(", ")}`);
   lines.push(p.problems.length === 0 ? "  fits" : `  does not fit:\n${p.problems.map((x) => `  - ${x}`).join("\n")}`);
   return lines.join("\n");
+}
+
+function describeStorage({ weightDtype, training }: PlanStorage): string {
+  if (weightDtype === "f32") return training ? "f32 on the device, training" : "f32 on the device, inference only";
+  return training ? "f16 matrices with f32 masters on the device, training" : "f16 matrices on the device, inference only";
 }
 
 /** One entry per tensor name with the layer index as `*` ("… (3) in 28 layers"), first-seen order. */

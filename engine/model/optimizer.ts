@@ -47,7 +47,7 @@ export class Optimizer {
     const gradients = p.gradients().byName;
     const adam = new AdamW(
       p.names.flatMap((name) => {
-        const param = p.params.get(name)!;
+        const param = p.trained(name);
         const grads = gradients.get(name)!.shards;
         const decay = mask === "all" || param.shape.length > 1;
         return param.shards.map((s, i) => ({ param: s.tensor, grad: grads[i].tensor, decay }));
@@ -76,19 +76,19 @@ export class Optimizer {
       // AdamW holds one moment pair per shard, in name order: a name's moments are its shards' concatenated.
       let at = 0;
       for (const name of p.names) {
-        const shards = this.adam.moments.slice(at, (at += p.params.get(name)!.shards.length));
+        const shards = this.adam.moments.slice(at, (at += p.trained(name).shards.length));
         state.m.push(await concatenated(shards.map((mo) => mo.m)));
         state.v.push(await concatenated(shards.map((mo) => mo.v)));
       }
     } else if (this.pending === undefined) {
       for (const name of p.names) {
-        state.m.push(new Float32Array(p.params.get(name)!.size));
-        state.v.push(new Float32Array(p.params.get(name)!.size));
+        state.m.push(new Float32Array(p.trained(name).size));
+        state.v.push(new Float32Array(p.trained(name).size));
       }
     }
     const tensors: TensorMap = new Map();
     p.names.forEach((name, i) => {
-      const shape = [...p.params.get(name)!.shape];
+      const shape = [...p.trained(name).shape];
       tensors.set(name + M, { shape, data: state.m[i] }).set(name + V, { shape, data: state.v[i] });
     });
     writeSafetensors(path, tensors, "F32", { format: FORMAT, steps: String(state.steps) });
@@ -117,7 +117,7 @@ function restore(adam: AdamW, state: State, p: DeviceParams): void {
   adam.steps = state.steps;
   let at = 0;
   p.names.forEach((name, i) => {
-    const param = p.params.get(name)!;
+    const param = p.trained(name);
     for (const s of param.shards) {
       const mo = adam.moments[at++];
       const [from, to] = [s.start * param.rowSize, (s.start + s.rows) * param.rowSize];
@@ -144,7 +144,7 @@ function parseState(path: string, p: DeviceParams): State {
   if (!Number.isInteger(steps) || steps < 0) fail(`steps ${JSON.stringify(metadata.steps)} is not a whole number`);
   const state: State = { steps, m: [], v: [] };
   for (const name of p.names) {
-    const shape = p.params.get(name)!.shape;
+    const shape = p.trained(name).shape;
     for (const [suffix, into] of [[M, state.m], [V, state.v]] as const) {
       const t = tensors.get(name + suffix) ?? fail(`no tensor "${name + suffix}"`);
       if (JSON.stringify(t.shape) !== JSON.stringify(shape)) fail(`"${name + suffix}" has shape ${JSON.stringify(t.shape)}, the model's is ${JSON.stringify(shape)}`);

@@ -3,8 +3,9 @@
 // loss given per token into the parameter gradients, and steps AdamW.
 //
 //   const policy = await Policy.load(dir, { maxSeq: 1024, maxBatch: 8 });
-//   await Policy.load(dir, { weightDtype: "f16" })   // matrices in f16 (needs shader-f16); inference only: accumulate
-//                                                    // and step refuse with TRAINING_NEEDS_F32
+//   await Policy.load(dir, { weightDtype: "f16" })   // matrices in f16 (needs shader-f16), f32 masters for training
+//   await Policy.load(dir, { training: false })      // inference only: no gradients or masters; accumulate and step
+//                                                    // refuse with INFERENCE_ONLY
 //   const gens = await policy.generate(promptIds, { maxNew: 64, temperature: 1, seed: 1, stop: ["</answer>"] });
 //   await policy.accumulate(seqs, (stats) => ({ dlogp: ... }));   // any number of micro-batches
 //   const { gradNorm } = await policy.step({ lr, weightDecay, betas, eps, maxGradNorm });
@@ -18,10 +19,11 @@ import type { ModelConfig } from "./config.ts";
 import { Decoder } from "./decode.ts";
 import { checkGenerateOptions, type GenerateOptions, type Generation, generationBatches, Progress, stopIds } from "./generation.ts";
 import { TrainGraph } from "./graph.ts";
-import { adapterLimits, checkPlan, formatPlan, type MemoryPlan, planMemory } from "./memory.ts";
+import { adapterLimits, checkPlan, formatPlan, type MemoryPlan, type PlanStorage, planMemory } from "./memory.ts";
 import { Optimizer, type StepOptions } from "./optimizer.ts";
 import { bucketTokens, checkSequences, pack, type Sequence, splitBySequence } from "./pack.ts";
 import { DeviceParams } from "./params.ts";
+import type { TensorMap } from "./safetensors.ts";
 import { Recent } from "./recent.ts";
 
 /** Per sequence, one value per response token. */
@@ -44,15 +46,17 @@ export interface PolicySizes {
 }
 
 export interface PolicyOptions extends PolicySizes {
-  /** How the weight matrices are stored on the device; default f32. f16 needs shader-f16 and is inference-only. */
+  /** How the weight matrices are stored on the device; default f32. f16 needs shader-f16. */
   weightDtype?: WeightDtype;
+  /** Hold what training needs (gradients, AdamW state, f32 masters of f16 matrices); default true. */
+  training?: boolean;
 }
 
 const DEFAULT_SIZES = { maxSeq: 1024, maxBatch: 8 } as const;
 
 /** The plan of training at [batch, seqLen] (seqLen bucketed as the graphs are) beside generation at the policy's sizes. */
-export function planFor(c: ModelConfig, sizes: Required<PolicySizes>, batch: number, seqLen: number, weightDtype: WeightDtype = "f32"): MemoryPlan {
-  return planMemory(c, { batch, tokens: bucketTokens(seqLen, sizes.maxSeq), ...sizes }, adapterLimits(), weightDtype);
+export function planFor(c: ModelConfig, sizes: Required<PolicySizes>, batch: number, seqLen: number, storage?: PlanStorage): MemoryPlan {
+  return planMemory(c, { batch, tokens: bucketTokens(seqLen, sizes.maxSeq), ...sizes }, adapterLimits(), storage);
 }
 
 /** Training graphs and decoders kept alive, each for the most recent shapes. */
@@ -80,7 +84,7 @@ export class Policy {
       if (!Number.isInteger(value) || value < 1) throw new Error(`Policy: ${key} must be a positive integer, got ${value}`);
     }
     if (this.config.headDim % 4 !== 0) throw new Error(`Policy: headDim ${this.config.headDim} is not a multiple of 4 (the attention kernels need it)`);
-    this.params = new DeviceParams(this.config, ckpt.tensors, sizes.weightDtype);
+    this.params = new DeviceParams(this.config, ckpt.tensors, sizes.weightDtype, sizes.training);
     this.rope = ropeTable({ headDim: this.config.headDim, theta: this.config.ropeTheta, maxPositions: this.maxSeq });
     this.optimizer = new Optimizer(this.params);
   }
@@ -91,15 +95,15 @@ export class Policy {
    */
   static async load(dir: string, sizes: PolicyOptions = {}): Promise<Policy> {
     await getGpu();
-    const { maxBatch = DEFAULT_SIZES.maxBatch, maxSeq = DEFAULT_SIZES.maxSeq, weightDtype = "f32" } = sizes;
+    const { maxBatch = DEFAULT_SIZES.maxBatch, maxSeq = DEFAULT_SIZES.maxSeq, weightDtype = "f32", training = true } = sizes;
     if (weightDtype === "f16") requireShaderF16("weightDtype f16");
-    checkPlan(planFor(readConfig(dir), { maxBatch, maxSeq }, maxBatch, maxSeq, weightDtype));
+    checkPlan(planFor(readConfig(dir), { maxBatch, maxSeq }, maxBatch, maxSeq, { weightDtype, training }));
     return new Policy(loadCheckpoint(dir), sizes);
   }
 
-  /** How the weight matrices are stored (f16: inference-only). */
-  get weightDtype(): WeightDtype {
-    return this.params.weightDtype;
+  /** How the weight matrices are stored, and whether the policy trains. */
+  get storage(): PlanStorage {
+    return { weightDtype: this.params.weightDtype, training: this.params.training };
   }
 
   /** The training graph of shape [batch, tokens]. */
@@ -182,7 +186,7 @@ export class Policy {
    * resulting parameter gradients to those already accumulated (micro-batches sum until `step`).
    */
   async accumulate(seqs: Sequence[], grad: (s: TokenStats) => TokenGrads): Promise<TokenStats> {
-    this.params.gradients(); // an f16 model refuses here, before any work
+    this.params.gradients(); // an inference-only model refuses here, before any work
     const { graph, counts } = this.forward(seqs);
     const stats = await readTokenStats(graph, counts);
     const g = grad(stats);
@@ -195,10 +199,10 @@ export class Policy {
     return stats;
   }
 
-  /** Clips the accumulated gradients, applies AdamW, zeroes the gradients; returns the norm before clipping. */
   /**
-   * One AdamW step on the accumulated gradients, which it then clears. A NaN or infinite gradient norm skips the update
-   * (weights, moments and the bias-correction step count stay as they were), as verl's optimizer step does.
+   * One AdamW step on the accumulated gradients, which it then clears; f16 matrices are stepped in their f32 masters,
+   * then rounded into the f16 copies the kernels read. A NaN or infinite gradient norm skips the update (weights,
+   * moments and the bias-correction step count stay as they were), as verl's optimizer step does.
    */
   async step(opt: StepOptions): Promise<{ gradNorm: number; skipped: boolean }> {
     const grads = this.params.gradients().byName;
@@ -209,7 +213,10 @@ export class Policy {
     const gradNorm = (await adam.gradNorm.read())[0];
     const skipped = !Number.isFinite(gradNorm);
     const step = new Step("optimizer");
-    if (!skipped) adam.encodeUpdate(step, opt.lr);
+    if (!skipped) {
+      adam.encodeUpdate(step, opt.lr);
+      step.run(...this.params.refresh);
+    }
     for (const g of grads.values()) for (const s of g.shards) step.clear(s.tensor);
     step.submit();
     return { gradNorm, skipped };
@@ -231,10 +238,18 @@ export class Policy {
 
   /** What the device holds for training at [batch, seqLen] and generation at [maxBatch, maxSeq], in words. */
   memoryPlan(batch: number, seqLen: number): string {
-    return formatPlan(planFor(this.config, { maxBatch: this.maxBatch, maxSeq: this.maxSeq }, batch, seqLen, this.weightDtype));
+    return formatPlan(planFor(this.config, { maxBatch: this.maxBatch, maxSeq: this.maxSeq }, batch, seqLen, this.storage));
   }
 
-  /** Writes the current parameters as a Hugging Face checkpoint (f32; f16 weights as their exact f32 values), atomically. */
+  /** Every parameter as the kernels read it, by name: an f16 matrix's copy widened exactly (tests and diagnostics). */
+  storedWeights(): Promise<TensorMap> {
+    return this.params.downloadCopies();
+  }
+
+  /**
+   * Writes the current parameters as a Hugging Face checkpoint (f32), atomically: a training f16 model's masters (so
+   * that a resume is exact), an inference-only one's f16 weights as their exact f32 values.
+   */
   async save(dir: string): Promise<void> {
     saveCheckpoint(dir, { config: this.config, tensors: await this.params.download(), tokenizer: this.tokenizer });
   }

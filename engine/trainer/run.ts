@@ -148,12 +148,13 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   }
 
   const sizes = { maxSeq: config.model.maxSeq, maxBatch: config.model.maxBatch };
-  const local: PolicyLike = await model.Policy.load(modelDir, sizes);
+  const local: PolicyLike = await model.Policy.load(modelDir, { ...sizes, weightDtype: config.model.weightDtype });
   log(local.memoryPlan(sizes.maxBatch, sizes.maxSeq));
   const workers = config.rollout.workers === null ? null : await rolloutWorkers(config, sizes, log, local);
   // The weights after step `start` are version `start`; each optimizer step makes the next.
   const policy: PolicyLike = workers ? new RemotePolicy(local, workers, start) : local;
-  const reference: PolicyLike | null = config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, sizes) : null;
+  const reference: PolicyLike | null =
+    config.algorithm.klCoeff > 0 ? await model.Policy.load(initialModel, { ...sizes, weightDtype: config.model.weightDtype, training: false }) : null;
   const executor = await executorFor(config);
   if (config.executor.url !== null) log(`executor: the fleet at ${config.executor.url}`);
   try {

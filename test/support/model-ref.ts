@@ -4,7 +4,7 @@ import { spawnSync } from "bun";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ModelConfig, randomTensors, saveCheckpoint, type TensorMap } from "../../engine/model/index.ts";
+import { type ModelConfig, randomTensors, saveCheckpoint, type Sequence, type TensorMap } from "../../engine/model/index.ts";
 import { Rng } from "../../engine/rng.ts";
 import type { Tokenizer } from "../../engine/tokenizer/index.ts";
 import type { Tolerance } from "./close.ts";
@@ -26,7 +26,8 @@ export interface RefSeq {
 export type RefTask =
   | { mode: "logits"; ids: number[] }
   | { mode: "grads"; seqs: RefSeq[] }
-  | { mode: "greedy"; prompts: number[][]; max_new: number };
+  | { mode: "greedy"; prompts: number[][]; max_new: number }
+  | { mode: "adamw"; seqs: RefSeq[]; steps: number; opt: { lr: number; betas: [number, number]; eps: number; weight_decay: number; max_grad_norm: number } };
 
 export interface RefResult {
   tensors: Map<string, RefTensor>;
@@ -85,6 +86,15 @@ export function refSequences(seed: number, vocab: number, lengths: readonly (rea
     e: Array.from({ length: r }, () => 0.3 * (rng.float() - 0.5)),
   }));
 }
+
+/** A reference sequence as the policy takes it. */
+export const asSeq = (s: RefSeq): Sequence => ({ promptIds: s.prompt, responseIds: s.response });
+
+/** The `grad` callback of Policy.accumulate that gives the reference's loss weights (c per logp, e per entropy). */
+export const gradsOf = (seqs: RefSeq[]) => () => ({
+  dlogp: seqs.map((s) => Float32Array.from(s.c)),
+  dentropy: seqs.map((s) => Float32Array.from(s.e)),
+});
 
 // Per-element tolerances of the policy (fp32) against this float64 reference (model-policy: weights ~0.1, hidden 32,
 // two layers, a 151k vocabulary; model-shards: the same kernels with sums cut at shard edges), a few

@@ -6,6 +6,11 @@
 #          {"mode": "grads", "seqs": [{"prompt": [...], "response": [...], "c": [...], "e": [...]}]}
 #              loss = sum over response tokens of c * logp + e * entropy; outputs logp, entropy and every gradient
 #          {"mode": "greedy", "prompts": [[...]], "max_new": N}
+#          {"mode": "adamw", "seqs": [...], "steps": N, "opt": {"lr", "betas", "eps", "weight_decay", "max_grad_norm"}}
+#              mixed precision as engine/model trains an f16 policy: the checkpoint's values are the masters; each step
+#              computes the grads loss's gradient through the matrices rounded to f16, clips the global norm and steps
+#              torch.optim.AdamW on the masters; outputs every gradient before clipping ("grad{s}:{name}") and every
+#              master after the step ("step{s}:{name}")
 # Writes OUT_PREFIX.json ({name: {shape, offset}} in float64 elements, plus plain values) and OUT_PREFIX.bin.
 import json
 import math
@@ -106,6 +111,21 @@ class Model:
         return self.rmsnorm(x, self.w["model.norm.weight"]) @ self.lm_head.T
 
 
+def seq_loss(model, seqs):
+    """sum over response tokens of c * logp + e * entropy, with the log-probs and entropies (detached)."""
+    loss, logps, ents = 0.0, [], []
+    for s in seqs:
+        ids = s["prompt"] + s["response"]
+        rows = model.logits(ids)[len(s["prompt"]) - 1 : len(ids) - 1]
+        logprobs = rows.log_softmax(-1)
+        logp = logprobs.gather(1, torch.tensor(s["response"])[:, None])[:, 0]
+        ent = -(logprobs.exp() * logprobs).sum(-1)
+        loss = loss + (torch.tensor(s["c"]) * logp).sum() + (torch.tensor(s["e"]) * ent).sum()
+        logps.append(logp.detach())
+        ents.append(ent.detach())
+    return loss, torch.cat(logps), torch.cat(ents)
+
+
 def main():
     torch.set_default_dtype(torch.float64)  # here, not at import: bench/model-baselines.py imports the readers
     ckpt, prefix = sys.argv[1], sys.argv[2]
@@ -116,21 +136,28 @@ def main():
         with torch.no_grad():
             out["logits"] = model.logits(task["ids"])
     elif task["mode"] == "grads":
-        loss, logps, ents = 0.0, [], []
-        for s in task["seqs"]:
-            ids = s["prompt"] + s["response"]
-            rows = model.logits(ids)[len(s["prompt"]) - 1 : len(ids) - 1]
-            logprobs = rows.log_softmax(-1)
-            logp = logprobs.gather(1, torch.tensor(s["response"])[:, None])[:, 0]
-            ent = -(logprobs.exp() * logprobs).sum(-1)
-            loss = loss + (torch.tensor(s["c"]) * logp).sum() + (torch.tensor(s["e"]) * ent).sum()
-            logps.append(logp.detach())
-            ents.append(ent.detach())
+        loss, out["logp"], out["entropy"] = seq_loss(model, task["seqs"])
         loss.backward()
-        out["logp"] = torch.cat(logps)
-        out["entropy"] = torch.cat(ents)
         for name, t in model.w.items():
             out[f"grad:{name}"] = t.grad if t.grad is not None else torch.zeros_like(t)
+    elif task["mode"] == "adamw":
+        o = task["opt"]
+        masters = {name: t.detach().clone() for name, t in model.w.items()}
+        opt = torch.optim.AdamW(list(masters.values()), lr=o["lr"], betas=tuple(o["betas"]), eps=o["eps"], weight_decay=o["weight_decay"])
+        for s in range(task["steps"]):
+            with torch.no_grad():  # in place: the tied head stays the embedding
+                for name, t in model.w.items():
+                    m = masters[name]
+                    t.copy_(m.half().double() if m.dim() == 2 else m)
+                    t.grad = None
+            seq_loss(model, task["seqs"])[0].backward()
+            for name, m in masters.items():
+                m.grad = model.w[name].grad.clone()
+                out[f"grad{s}:{name}"] = m.grad.clone()
+            torch.nn.utils.clip_grad_norm_(list(masters.values()), o["max_grad_norm"])
+            opt.step()
+            for name, m in masters.items():
+                out[f"step{s}:{name}"] = m.clone()
     elif task["mode"] == "greedy":
         gens, margins = [], []
         with torch.no_grad():
