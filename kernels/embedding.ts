@@ -14,7 +14,7 @@
 import { expectRank, expectTensor, groupsFor } from "./checks.ts";
 import { Dispatch, linearGrid, type Kernel } from "./kernel.ts";
 import { RowShards } from "./shards.ts";
-import { Tensor } from "./tensor.ts";
+import { allocate, type Allocator, type Tensor } from "./tensor.ts";
 
 const WG = 64;
 
@@ -129,10 +129,12 @@ export interface EmbeddingBackwardArgs {
   readonly dTable: Tensor | RowShards;
   /** dTable += … instead of dTable = …. */
   readonly accumulate?: boolean;
+  /** Where its two u32 [T] scratch tensors come from (default: tensors of their own, never freed). */
+  readonly alloc?: Allocator;
 }
 
-/** Sort positions by id, then per-row sums (one dispatch per shard); owns two u32 [T] scratch tensors. */
-export function embeddingBackward({ ids, dOut, dTable, accumulate = false }: EmbeddingBackwardArgs): Dispatch[] {
+/** Sort positions by id, then per-row sums (one dispatch per shard), over two u32 [T] scratch tensors from `alloc`. */
+export function embeddingBackward({ ids, dOut, dTable, accumulate = false, alloc = allocate }: EmbeddingBackwardArgs): Dispatch[] {
   if (!(dTable instanceof RowShards)) expectRank("embeddingBackward", "dTable", dTable, 2, "[V, D]");
   const table = dTable instanceof RowShards ? dTable : RowShards.of(dTable);
   const [T] = expectRank("embeddingBackward", "ids", ids, 1, "[T]");
@@ -140,8 +142,8 @@ export function embeddingBackward({ ids, dOut, dTable, accumulate = false }: Emb
   if (table.shape.length !== 2) throw new Error(`embeddingBackward: dTable must be [V, D], got ${table.describe()}`);
   const D = table.shape[1];
   expectTensor("embeddingBackward", "dOut", dOut, [T, D]);
-  const sortedIds = Tensor.zeros([T], "u32", "embedding sorted ids");
-  const sortedPos = Tensor.zeros([T], "u32", "embedding sorted positions");
+  const sortedIds = alloc([T], "u32", "embedding sorted ids");
+  const sortedPos = alloc([T], "u32", "embedding sorted positions");
   return [
     new Dispatch(sortKernel, { ids, sortedIds, sortedPos }, { T }, [groupsFor(T, WG)]),
     ...table.shards.map(

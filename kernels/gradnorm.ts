@@ -8,7 +8,7 @@
 // partials in order. The factor matches torch.nn.utils.clip_grad_norm_ (coefficient clamped to 1).
 import { groupsFor } from "./checks.ts";
 import { Dispatch, linearGrid, type Kernel } from "./kernel.ts";
-import { Tensor } from "./tensor.ts";
+import { allocate, type Allocator, type Tensor } from "./tensor.ts";
 
 const WG = 64;
 const CHUNK = 1024;
@@ -69,17 +69,19 @@ export interface GradNormArgs {
   /** f32 [1]: the clipping factor (1 when maxNorm is not given or not exceeded). */
   readonly scale: Tensor;
   readonly maxNorm?: number;
+  /** Where its partial-sums buffer comes from (default: a tensor of its own, never freed). */
+  readonly alloc?: Allocator;
 }
 
-/** One dispatch per tensor, plus the final sum; owns its partials buffer. */
-export function gradNorm({ grads, norm, scale, maxNorm }: GradNormArgs): Dispatch[] {
+/** One dispatch per tensor, plus the final sum, over a partial-sums buffer from `alloc`. */
+export function gradNorm({ grads, norm, scale, maxNorm, alloc = allocate }: GradNormArgs): Dispatch[] {
   checkGrads("gradNorm", grads);
   checkScalar("gradNorm", "norm", norm);
   checkScalar("gradNorm", "scale", scale);
   if (maxNorm !== undefined && !(maxNorm > 0)) throw new Error(`gradNorm: maxNorm must be > 0, got ${maxNorm}`);
   const chunks = grads.map((g) => Math.ceil(g.size / CHUNK));
   const count = chunks.reduce((a, b) => a + b, 0);
-  const partials = Tensor.zeros([Math.max(1, count)], "f32", "gradnorm partials");
+  const partials = alloc([Math.max(1, count)], "f32", "gradnorm partials");
   const out: Dispatch[] = [];
   let first = 0;
   grads.forEach((g, k) => {

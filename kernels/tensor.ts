@@ -7,6 +7,7 @@
 //   x.write(data); x.poison();                       // upload (length checked) / fill with NaN (tests)
 //   const v = x.view([32]);                          // same buffer, new shape (same element count)
 //   const host = await x.read();                     // the only way data comes back: explicit and awaited
+//   deviceMemory(); resetDevicePeak();               // bytes the live tensors hold now / at most since the reset
 //
 // Costs: allocation is a device buffer (do it at model construction, not per step); write() is a queued copy that
 // lands before the next submit; read() waits for all submitted work, then copies the buffer back (~1 ms per MB).
@@ -31,6 +32,32 @@ const POISON_WORD = { f32: 0x7fc00000, u32: 0xffffffff, i32: 0xffffffff, f16: 0x
 
 /** Bytes rounded up to whole 4-byte words (buffer copies and writes move words). */
 const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
+
+/** Storage bytes of every tensor buffer not yet destroyed, keyed by buffer (views share one), and their high-water
+ *  mark: what an adapter must hold for a workload (read-back staging and uniforms, a few KiB, are left out). */
+const liveBuffers = new Map<GPUBuffer, number>();
+let liveBytes = 0;
+let peakBytes = 0;
+
+export interface DeviceMemory {
+  liveBytes: number;
+  peakBytes: number;
+}
+
+export function deviceMemory(): DeviceMemory {
+  return { liveBytes, peakBytes };
+}
+
+/** Starts a new high-water mark from what is live now. */
+export function resetDevicePeak(): void {
+  peakBytes = liveBytes;
+}
+
+/** Where an op that needs scratch tensors gets them: `Tensor.zeros` by default, or an owner that frees them with what
+ *  it owns (a graph's arena, an optimizer), so that dropping the owner drops the scratch. */
+export type Allocator = <D extends DType>(shape: readonly number[], dtype: D, label: string) => Tensor<D>;
+
+export const allocate: Allocator = (shape, dtype, label) => Tensor.zeros(shape, dtype, label);
 
 export class Tensor<D extends DType = DType> {
   readonly shape: readonly number[];
@@ -65,6 +92,9 @@ export class Tensor<D extends DType = DType> {
       size: bytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
+    liveBuffers.set(buffer, bytes);
+    liveBytes += bytes;
+    peakBytes = Math.max(peakBytes, liveBytes);
     return new Tensor(shape, dtype, buffer, label);
   }
 
@@ -125,6 +155,8 @@ export class Tensor<D extends DType = DType> {
 
   /** Frees the buffer now (every view of it too). */
   destroy(): void {
+    liveBytes -= liveBuffers.get(this.buffer) ?? 0;
+    liveBuffers.delete(this.buffer);
     this.buffer.destroy();
   }
 

@@ -1,7 +1,7 @@
 // The device layer (device.ts, tensor.ts, kernel.ts): round trips per dtype, poisoning, views, steps with copies and
 // clears, uniform updates, and the errors a wrong call gets.
 import { beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { Dispatch, fromHalf, getGpu, requireGpu, run, Step, Tensor, toHalf, type Kernel } from "../kernels/index.ts";
+import { deviceMemory, Dispatch, fromHalf, getGpu, requireGpu, resetDevicePeak, run, Step, Tensor, toHalf, type Kernel } from "../kernels/index.ts";
 import { SLOW_TEST_MS } from "./support/timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_MS);
@@ -76,6 +76,21 @@ test("a view shares the buffer; a step runs dispatches, copies and clears in ord
   d.set({ alpha: -0.5 });
   run(d);
   expect(Array.from(await y.read())).toEqual([3.5, 7.5, 11.5, 15.5, 19.5, 23.5]);
+});
+
+test("deviceMemory counts each buffer once (views are free), rounded to 16 bytes; destroy releases it; the peak holds until reset", () => {
+  const start = deviceMemory().liveBytes;
+  resetDevicePeak();
+  const a = Tensor.zeros([10]); // 40 bytes -> 48
+  const h = Tensor.zeros([3], "f16"); // 6 bytes -> the 16-byte minimum
+  a.view([2, 5]);
+  expect(deviceMemory()).toEqual({ liveBytes: start + 64, peakBytes: start + 64 });
+  a.view([5, 2]).destroy(); // a view's destroy frees the shared buffer, counted once
+  a.destroy();
+  h.destroy();
+  expect(deviceMemory()).toEqual({ liveBytes: start, peakBytes: start + 64 });
+  resetDevicePeak();
+  expect(deviceMemory().peakBytes).toBe(start);
 });
 
 test("wrong calls get specific errors", () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deviceMemory } from "../kernels/index.ts";
 import { loadCheckpoint, Policy, readSafetensors, type TensorMap, writeSafetensors } from "../engine/model/index.ts";
 import { resolveShape } from "../engine/model/make.ts";
 import { Rng } from "../engine/rng.ts";
@@ -175,6 +176,18 @@ describe("save, load and optimizer resume", () => {
     expect(await again.logits(ids)).not.toEqual(await (await Policy.load(dir, { maxSeq: 64, maxBatch: 4 })).logits(ids));
     policy.destroy();
     again.destroy();
+  });
+
+  test("destroy frees every device buffer; new step options replace the optimizer's buffers, not add to them", async () => {
+    const before = deviceMemory().liveBytes;
+    const policy = await Policy.load(dir, { maxSeq: 64, maxBatch: 4 });
+    await trainStep(policy);
+    const afterOne = deviceMemory().liveBytes;
+    await policy.accumulate(seqs, grads);
+    await policy.step({ ...opt, weightDecay: 0, betas: [0.8, 0.9] }); // another AdamW, the moments copied over
+    expect(deviceMemory().liveBytes).toBe(afterOne);
+    policy.destroy();
+    expect(deviceMemory().liveBytes).toBe(before);
   });
 
   test("two steps equal one step, save with optimizer, reload, one step", async () => {

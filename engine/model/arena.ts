@@ -1,8 +1,11 @@
 // Device tensors allocated for one graph shape and freed together when the graph is dropped.
-import { type DType, Tensor } from "../../kernels/index.ts";
+import { type Allocator, type DType, Tensor } from "../../kernels/index.ts";
 
 export class Arena {
   private readonly tensors: Tensor[] = [];
+
+  /** For the ops that allocate scratch of their own (embedding backward): it is freed with the arena. */
+  readonly alloc: Allocator = (shape, dtype, label) => this.track(Tensor.zeros(shape, dtype, label));
 
   f32(shape: readonly number[], label: string): Tensor<"f32"> {
     return this.track(Tensor.zeros(shape, "f32", label));

@@ -269,7 +269,7 @@ export class Body {
         ...rmsnormBackward({ x: act.x, w: w.inputNorm, rstd: act.rstd1, dy: s.dxn, dw: g.inputNorm, accumulate: true }),
       );
     }
-    out.push(...embeddingBackward({ ids: this.inputs.ids, dOut: s.dres, dTable: grads.embed, accumulate: true }));
+    out.push(...embeddingBackward({ ids: this.inputs.ids, dOut: s.dres, dTable: grads.embed, accumulate: true, alloc: this.arena.alloc }));
     return out;
   }
 }

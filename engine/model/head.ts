@@ -86,7 +86,7 @@ export class Head {
           entropyBackward({ logits, lse: c.lse, entropy: c.entropy, gH: c.gH, dlogits: grad.dlogits, accumulate: true }),
           ...linearGradInput({ dy: grad.dlogits, w: lmHead, dx: grad.dhc }),
           ...linearGradWeight({ dy: grad.dlogits, x: hc, dw: grad.dW, accumulate: true }),
-          ...embeddingBackward({ ids: c.rows, dOut: grad.dhc, dTable: dh, accumulate: true }),
+          ...embeddingBackward({ ids: c.rows, dOut: grad.dhc, dTable: dh, accumulate: true, alloc: arena.alloc }),
         ],
       });
     }

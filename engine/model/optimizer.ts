@@ -2,7 +2,7 @@
 // an exact resume: per parameter `<name>.exp_avg` (m) and `<name>.exp_avg_sq` (v) as F32 in the parameter's shape
 // (torch's AdamW state names), `__metadata__` {format: "azr-adamw-2", steps}. Read and written by ./safetensors.ts
 // (atomically).
-import { AdamW, type Step, type Tensor } from "../../kernels/index.ts";
+import { AdamW, Step, type Tensor } from "../../kernels/index.ts";
 import type { DeviceParams } from "./params.ts";
 import { readSafetensors, type TensorMap, writeSafetensors } from "./safetensors.ts";
 
@@ -35,9 +35,9 @@ export class Optimizer {
 
   constructor(private readonly params: DeviceParams) {}
 
-  /** Encodes clipping and the update into `step`; weight decay applies to matrices only (not norms, not biases). */
-  /** The optimizer for these options, its moments carried over from the last one (built once per option set). */
-  prepare(step: Step, opt: StepOptions): AdamW {
+  /** The optimizer for these options, its moments carried over from the last one, which is then freed (built once per
+   *  option set). */
+  prepare(opt: StepOptions): AdamW {
     const clip = opt.maxGradNorm > 0 && Number.isFinite(opt.maxGradNorm) ? opt.maxGradNorm : undefined;
     const config = { lr: opt.lr, beta1: opt.betas[0], beta2: opt.betas[1], eps: opt.eps, weightDecay: opt.weightDecay, maxGradNorm: clip };
     const mask = opt.weightDecayMask ?? "all";
@@ -56,9 +56,12 @@ export class Optimizer {
     );
     const old = this.adam;
     if (old !== undefined) {
-      // New hyperparameters: the moments and the step count carry over.
+      // New hyperparameters: the moments and the step count carry over; the old buffers go once the copy is submitted.
       adam.steps = old.steps;
-      adam.moments.forEach((mo, i) => step.copy(old.moments[i].m, mo.m).copy(old.moments[i].v, mo.v));
+      const carry = new Step("optimizer moments");
+      adam.moments.forEach((mo, i) => carry.copy(old.moments[i].m, mo.m).copy(old.moments[i].v, mo.v));
+      carry.submit();
+      old.destroy();
     } else if (this.pending !== undefined) {
       restore(adam, this.pending, p);
       this.pending = undefined;
@@ -66,6 +69,11 @@ export class Optimizer {
     this.adam = adam;
     this.key = key;
     return adam;
+  }
+
+  destroy(): void {
+    this.adam?.destroy();
+    this.adam = undefined;
   }
 
   async save(path: string): Promise<void> {

@@ -207,7 +207,7 @@ export class Policy {
   async step(opt: StepOptions): Promise<{ gradNorm: number; skipped: boolean }> {
     const grads = this.params.gradients().byName;
     const norm = new Step("gradient norm");
-    const adam = this.optimizer.prepare(norm, opt);
+    const adam = this.optimizer.prepare(opt);
     adam.encodeNorm(norm);
     norm.submit();
     const gradNorm = (await adam.gradNorm.read())[0];
@@ -265,6 +265,7 @@ export class Policy {
   destroy(): void {
     this.graphs.destroy();
     this.decoders.destroy();
+    this.optimizer.destroy();
     this.params.destroy();
     this.rope.destroy();
   }
