@@ -5,7 +5,8 @@
 #   score   log-prob and entropy of every response token (forward only)
 #   train   the same forward, loss = -mean(logp), backward, clip to norm 1, AdamW (lr 1e-5, no weight decay)
 # Each op is warmed up as on our side (generation with 2 new tokens, training on warm_train), then `repeat` timed runs;
-# the best is reported, with the CPU cores this process used.
+# the best is reported, with the CPU cores this process used, and the peak memory: CUDA's allocator peak on the GPU,
+# this process's peak RSS on the CPU (the interpreter and torch included).
 # The bench sends rectangular batches (every prompt, every response of one length), so no padding masks.
 #
 #   usage: python3 model-baselines.py probe [cpu|cuda]     prints {"machine": ...}; exit 3 when CUDA is asked for but absent
@@ -14,6 +15,7 @@
 import json
 import math
 import os
+import resource
 import sys
 import time
 
@@ -188,6 +190,8 @@ def run(task):
     warm = rectangular(task["warm_train"], device)
     out["score_s"], out["score_cores"], _ = best(score, repeat, sync)
     out["train_s"], out["train_cores"], _ = best(lambda: train(*batch), repeat, sync, lambda: train(*warm))
+    # ru_maxrss is in KiB on Linux.
+    out["peak_bytes"] = torch.cuda.max_memory_allocated() if device == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return out
 
 

@@ -1,9 +1,13 @@
-// `bun run bench model [--configs tiny,25m] [--quick] [--repeat N] [--device cpu|cuda]`: the Policy's throughput
-// (prefill, greedy decode at batch 1 and 64, forward scoring, a training step) on random checkpoints of the presets,
-// side by side in the same run with the same model in PyTorch fp32 (bench/model-baselines.py, reading the same
-// checkpoint): torch on the CPU by default, torch CUDA with `--device cuda` (TF32 off). Every op runs once to warm
-// up (pipeline compiles take seconds; generation warms with 2 new tokens, training on a small batch of its own),
-// then `--repeat` timed runs, best kept. JSON into bench/results/.
+// `bun run bench model [--configs tiny,25m] [--weight-dtype f32,f16] [--quick] [--repeat N] [--device cpu|cuda]`: the
+// Policy's throughput (prefill, greedy decode at batch 1 and 64, forward scoring, a training step) on random
+// checkpoints of the presets, with its weights stored in each `--weight-dtype`, side by side in the same run with the
+// same model in PyTorch fp32 (bench/model-baselines.py, reading the same checkpoint): torch on the CPU by default,
+// torch CUDA with `--device cuda` (TF32 off). Every op runs once to warm up (pipeline compiles take seconds;
+// generation warms with 2 new tokens, training on a small batch of its own), then `--repeat` timed runs, best kept.
+// Peak memory: ours, the most bytes our tensors held on the device (kernels' deviceMemory), for the inference ops on a
+// policy loaded with `training: false` and for the training step on one loaded for training (gradients, moments, f32
+// masters); torch's, over its whole run, its CUDA allocator's peak or, on the CPU, its process's peak RSS.
+// JSON into bench/results/.
 //
 //   prefill    generate(maxNew 1): the prompt forward, the last row's logits, a sampled token; prompt tokens/s
 //   decode     generate(maxNew S) − prefill: (S − 1) one-token steps with the KV cache; new tokens/s
@@ -13,16 +17,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "bun";
-import { getGpu } from "../kernels/index.ts";
+import { deviceMemory, getGpu, resetDevicePeak, type WeightDtype } from "../kernels/index.ts";
 import { makeCheckpoint, parameterCount, Policy, SHAPE_NAMES, type ShapeName, type Sequence } from "../engine/model/index.ts";
 import { TORCH_PYTHON } from "../test/support/torch.ts";
 import { printTable, writeResult } from "./report.ts";
 
-const USAGE = "usage: bun run bench model [--configs tiny,25m|qwen2.5-0.5b] [--quick] [--repeat N] [--device cpu|cuda]";
+const USAGE = "usage: bun run bench model [--configs tiny,25m|qwen2.5-0.5b] [--weight-dtype f32,f16] [--quick] [--repeat N] [--device cpu|cuda]";
+const WEIGHT_DTYPES: readonly WeightDtype[] = ["f32", "f16"];
 const NO_CUDA = 3; // model-baselines.py probe: CUDA asked for, torch sees none
 
 interface Options {
   configs: ShapeName[];
+  /** Our weight storage, each measured in turn (torch stays fp32). */
+  weightDtypes: WeightDtype[];
   quick: boolean;
   repeat: number;
   /** Where torch runs. */
@@ -51,7 +58,7 @@ function flagValue(args: string[], name: string): string | undefined {
 }
 
 function parseOptions(args: string[]): Options {
-  const known = new Set(["--configs", "--quick", "--repeat", "--device"]);
+  const known = new Set(["--configs", "--weight-dtype", "--quick", "--repeat", "--device"]);
   const unknown = args.filter((a, i) => a.startsWith("--") && !known.has(a) && !(i > 0 && known.has(args[i - 1])));
   if (unknown.length > 0) throw new Error(`unknown option ${unknown[0]}\n${USAGE}`);
   const configs = (flagValue(args, "--configs") ?? "tiny,25m").split(",").filter(Boolean);
@@ -59,11 +66,16 @@ function parseOptions(args: string[]): Options {
     if (!(SHAPE_NAMES as readonly string[]).includes(c)) throw new Error(`--configs: unknown preset "${c}"; one of ${SHAPE_NAMES.join(", ")}`);
   }
   if (configs.length === 0) throw new Error(`--configs: name at least one preset\n${USAGE}`);
+  const weightDtypes = (flagValue(args, "--weight-dtype") ?? "f32").split(",").filter(Boolean);
+  for (const d of weightDtypes) {
+    if (!(WEIGHT_DTYPES as readonly string[]).includes(d)) throw new Error(`--weight-dtype: unknown storage "${d}"; one or more of ${WEIGHT_DTYPES.join(", ")}`);
+  }
+  if (weightDtypes.length === 0) throw new Error(`--weight-dtype: name at least one of ${WEIGHT_DTYPES.join(", ")}\n${USAGE}`);
   const repeat = Number(flagValue(args, "--repeat") ?? "1");
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat ${flagValue(args, "--repeat")}: use a whole number ≥ 1`);
   const device = flagValue(args, "--device") ?? "cpu";
   if (device !== "cpu" && device !== "cuda") throw new Error(`--device ${device}: use cpu or cuda`);
-  return { configs: configs as ShapeName[], quick: args.includes("--quick"), repeat, device };
+  return { configs: configs as ShapeName[], weightDtypes: [...new Set(weightDtypes)] as WeightDtype[], quick: args.includes("--quick"), repeat, device };
 }
 
 // ---- workload ---------------------------------------------------------------------------------------------------
@@ -110,6 +122,11 @@ interface Measured {
   train_cores: number;
 }
 
+/** model-baselines.py's answer: the peak over its whole run (see the file comment for what it counts). */
+type TorchMeasured = Measured & { peak_bytes: number };
+/** Ours, with the device peak of the policy loaded for inference (prefill, decode, score) and for training. */
+type OursMeasured = Measured & { peakBytes: { inference: number; training: number } };
+
 /** `warm` (default: `fn` itself) once, then `repeat` timed runs of `fn`. */
 async function best<T>(fn: () => Promise<T>, repeat: number, warm: () => Promise<unknown> = fn): Promise<Timed & { result: T }> {
   await warm();
@@ -126,7 +143,26 @@ async function best<T>(fn: () => Promise<T>, repeat: number, warm: () => Promise
   return { seconds: Math.min(...times), cores: (cpu.user + cpu.system) / 1000 / (performance.now() - wall0), result };
 }
 
-async function measureOurs(policy: Policy, work: Workload, repeat: number, log: (s: string) => void): Promise<Measured> {
+/** Peak device bytes while `fn` runs on a policy from `load` (destroyed after), from what was live before the load. */
+async function withPolicy<T>(load: () => Promise<Policy>, fn: (policy: Policy) => Promise<T>): Promise<{ result: T; peakBytes: number }> {
+  resetDevicePeak();
+  const policy = await load();
+  try {
+    const result = await fn(policy);
+    return { result, peakBytes: deviceMemory().peakBytes };
+  } finally {
+    policy.destroy();
+  }
+}
+
+/** The inference ops on a policy loaded with `training: false`, then the train step on one loaded for training. */
+async function measureOurs(load: (training: boolean) => Promise<Policy>, work: Workload, repeat: number, log: (s: string) => void): Promise<OursMeasured> {
+  const inference = await withPolicy(() => load(false), (policy) => measureInference(policy, work, repeat, log));
+  const training = await withPolicy(() => load(true), (policy) => measureTrain(policy, work, repeat, log));
+  return { ...inference.result, ...training.result, peakBytes: { inference: inference.peakBytes, training: training.peakBytes } };
+}
+
+async function measureInference(policy: Policy, work: Workload, repeat: number, log: (s: string) => void): Promise<Pick<Measured, "decode" | "score_s" | "score_cores">> {
   const decode: Measured["decode"] = [];
   for (const { prompts, maxNew } of work.decode) {
     const greedy = (n: number) => () => policy.generate(prompts, { maxNew: n, temperature: 0, seed: 1 });
@@ -138,6 +174,10 @@ async function measureOurs(policy: Policy, work: Workload, repeat: number, log: 
   }
   const score = await best(() => policy.tokenStats(work.seqs), repeat);
   log(`score ${score.seconds.toFixed(2)} s`);
+  return { decode, score_s: score.seconds, score_cores: score.cores };
+}
+
+async function measureTrain(policy: Policy, work: Workload, repeat: number, log: (s: string) => void): Promise<Pick<Measured, "train_s" | "train_cores">> {
   const trainStep = (seqs: Sequence[]) => async () => {
     const n = seqs.reduce((a, s) => a + s.responseIds.length, 0);
     await policy.accumulate(seqs, (stats) => ({ dlogp: stats.logp.map((l) => l.map(() => -1 / n)) }));
@@ -145,7 +185,7 @@ async function measureOurs(policy: Policy, work: Workload, repeat: number, log: 
   };
   const train = await best(trainStep(work.seqs), repeat, trainStep(WARM_TRAIN));
   log(`train ${train.seconds.toFixed(2)} s`);
-  return { decode, score_s: score.seconds, score_cores: score.cores, train_s: train.seconds, train_cores: train.cores };
+  return { train_s: train.seconds, train_cores: train.cores };
 }
 
 const wire = (seqs: Sequence[]) => seqs.map((s) => ({ prompt: s.promptIds, response: s.responseIds }));
@@ -214,17 +254,19 @@ async function benchConfig(preset: ShapeName, opts: Options, sizes: Sizes, log: 
     await makeCheckpoint(ckpt, { preset, seed: 1 });
     const maxSeq = Math.max(sizes.promptLen + sizes.maxNew, sizes.trainPrompt + sizes.trainResponse);
     const maxBatch = Math.max(...sizes.decodeBatches, sizes.trainBatch);
-    const policy = await Policy.load(ckpt, { maxSeq, maxBatch });
-    const params = parameterCount(policy.config);
-    log(`${preset}: ${(params / 1e6).toFixed(2)}M parameters, maxSeq ${maxSeq}, maxBatch ${maxBatch}`);
-    let ours: Measured;
-    try {
-      ours = await measureOurs(policy, work, opts.repeat, (s) => log(`  ours ${s}`));
-    } finally {
-      policy.destroy();
+    const ours = new Map<WeightDtype, OursMeasured>();
+    let params = 0;
+    for (const weightDtype of opts.weightDtypes) {
+      const load = async (training: boolean) => {
+        const policy = await Policy.load(ckpt, { maxSeq, maxBatch, weightDtype, training });
+        params = parameterCount(policy.config);
+        log(`${preset} (${weightDtype} weights, ${training ? "training" : "inference"}): ${(params / 1e6).toFixed(2)}M parameters, maxSeq ${maxSeq}, maxBatch ${maxBatch}`);
+        return policy;
+      };
+      ours.set(weightDtype, await measureOurs(load, work, opts.repeat, (s) => log(`  ours ${s}`)));
+      const shorter = ours.get(weightDtype)!.decode.filter((d) => d.ids.some((ids) => ids.length < sizes.maxNew));
+      if (shorter.length > 0) throw new Error(`${preset}: greedy generation hit a stop token before maxNew ${sizes.maxNew} (batch ${shorter[0].batch}); decode figures would be wrong`);
     }
-    const shorter = ours.decode.filter((d) => d.ids.some((ids) => ids.length < sizes.maxNew));
-    if (shorter.length > 0) throw new Error(`${preset}: greedy generation hit a stop token before maxNew ${sizes.maxNew} (batch ${shorter[0].batch}); decode figures would be wrong`);
     log(`  torch (${opts.device}) ...`);
     const task = {
       checkpoint: ckpt,
@@ -236,16 +278,23 @@ async function benchConfig(preset: ShapeName, opts: Options, sizes: Sizes, log: 
     };
     const base = runBaseline(["run"], task);
     if (base.exitCode !== 0) throw new Error(`model baseline (${TORCH_PYTHON}) failed:\n${base.stderr}`);
-    const torch: Measured = JSON.parse(base.stdout);
+    const torch: TorchMeasured = JSON.parse(base.stdout);
     const theirs = rowsOf(torch, work, sizes);
-    const rows: Row[] = rowsOf(ours, work, sizes).map((r, i) => ({
-      measure: r.measure,
-      shape: r.shape,
-      tokens: r.tokens,
-      ours: { ...r.t, tokensPerSecond: r.tokens / r.t.seconds },
-      torch: { ...theirs[i].t, tokensPerSecond: r.tokens / theirs[i].t.seconds },
+    const runs = [...ours].map(([weightDtype, m]) => ({
+      weightDtype,
+      peakBytes: m.peakBytes,
+      rows: rowsOf(m, work, sizes).map(
+        (r, i): Row => ({
+          measure: r.measure,
+          shape: r.shape,
+          tokens: r.tokens,
+          ours: { ...r.t, tokensPerSecond: r.tokens / r.t.seconds },
+          torch: { ...theirs[i].t, tokensPerSecond: r.tokens / theirs[i].t.seconds },
+        }),
+      ),
+      greedy: agreement(m, torch),
     }));
-    return { preset, parameters: params, maxSeq, maxBatch, rows, greedy: agreement(ours, torch) };
+    return { preset, parameters: params, maxSeq, maxBatch, torchPeakBytes: torch.peak_bytes, runs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -278,16 +327,23 @@ export async function main(args: string[]): Promise<void> {
   for (const preset of opts.configs) results.push(await benchConfig(preset, opts, sizes, log));
 
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   printTable(
-    ["config", "measure", "shape", "ours tok/s", "cores", `torch ${opts.device} tok/s`, "cores", "ours/torch"],
+    ["config", "weights", "measure", "shape", "ours tok/s", "cores", `torch ${opts.device} tok/s`, "cores", "ours/torch"],
     results.flatMap((r) =>
-      r.rows.map((row) => [r.preset, row.measure, row.shape, f(row.ours.tokensPerSecond), row.ours.cores.toFixed(1), f(row.torch.tokensPerSecond), row.torch.cores.toFixed(1), `${(row.ours.tokensPerSecond / row.torch.tokensPerSecond).toFixed(2)}×`]),
+      r.runs.flatMap((run) =>
+        run.rows.map((row) => [r.preset, run.weightDtype, row.measure, row.shape, f(row.ours.tokensPerSecond), row.ours.cores.toFixed(1), f(row.torch.tokensPerSecond), row.torch.cores.toFixed(1), `${(row.ours.tokensPerSecond / row.torch.tokensPerSecond).toFixed(2)}×`]),
+      ),
     ),
+  );
+  printTable(
+    ["config", "weights", "ours peak: inference", "ours peak: training", `torch ${opts.device} fp32 peak ${opts.device === "cuda" ? "allocated" : "RSS"} (whole run)`],
+    results.flatMap((r) => r.runs.map((run) => [r.preset, run.weightDtype, gib(run.peakBytes.inference), gib(run.peakBytes.training), gib(r.torchPeakBytes)])),
   );
   console.log(`ours: WebGPU on ${gpu.description}; torch ${machine.torch} on ${opts.device === "cuda" ? `${machine.cuda_device} (fp32, TF32 off)` : `${machine.threads} CPU threads`}, attention ${machine.attention}`);
   console.log(`best of ${opts.repeat} timed run(s) after a warm-up; decode = generate(maxNew ${sizes.maxNew}) − generate(maxNew 1), i.e. new tokens/s of the one-token steps alone`);
   console.log(`cores = CPU cores each process used while timing (${availableParallelism()} here; lavapipe's threads count as ours)`);
-  for (const r of results) console.log(`greedy agreement with torch, ${r.preset}: ${r.greedy.join(", ")}`);
+  for (const r of results) for (const run of r.runs) console.log(`greedy agreement with torch fp32, ${r.preset} (${run.weightDtype} weights): ${run.greedy.join(", ")}`);
   const file = writeResult("model", { date: new Date().toISOString(), adapter: gpu.description, software: gpu.isSoftware, cores: availableParallelism(), options: opts, sizes, torch: machine, configs: results });
   console.log(`wrote ${file}`);
 }
