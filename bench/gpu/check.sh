@@ -11,8 +11,8 @@
 #                                         test and loads the tokenizer there (lavapipe here): the pack is complete.
 #   bench/gpu/check.sh run OUT            there, in the repository root with .device/ carried: unpacks, selects the
 #                                         NVIDIA Vulkan adapter (Dawn toggle vulkan_enable_f16_on_nvidia), runs the
-#                                         kernel and model tests, `bench kernels` and `bench model --configs
-#                                         qwen2.5-0.5b` against torch CUDA (fp32, TF32 off), writes logs, JSON and a
+#                                         kernel and model tests (f16 ones too), `bench kernels` and `bench model --configs
+#                                         qwen2.5-0.5b --weight-dtype f32,f16` against torch CUDA (fp32, TF32 off), writes logs, JSON and a
 #                                         summary into OUT. Each stage has its own time box; all of them fit 8 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -118,9 +118,10 @@ run_check() {
     console.log(`limits: maxStorageBufferBindingSize ${a.maxStorageBufferBindingSize}, maxBufferSize ${a.maxBufferSize}`);
     process.exit(g.isSoftware ? 3 : 0)' 2>&1 | tee -a "$OUT/summary.txt" || die "Dawn found no hardware adapter (see $OUT/summary.txt); try AZR_DAWN_FLAGS=adapter=? to list them"
   stage tests 150 bun test test/kernels-matmul.test.ts test/kernels-attention.test.ts test/kernels-embedding.test.ts \
-    test/kernels-loss.test.ts test/kernels-sample.test.ts test/kernels-adamw.test.ts test/model-policy.test.ts test/model-shards.test.ts
+    test/kernels-loss.test.ts test/kernels-sample.test.ts test/kernels-adamw.test.ts test/kernels-cast.test.ts \
+    test/model-policy.test.ts test/model-shards.test.ts test/model-half.test.ts
   stage bench-kernels 120 bun bench/main.ts kernels
-  stage bench-model 180 bun bench/main.ts model --configs qwen2.5-0.5b --device cuda
+  stage bench-model 180 bun bench/main.ts model --configs qwen2.5-0.5b --weight-dtype f32,f16 --device cuda
   cp bench/results/*.json "$OUT/" 2>/dev/null || true
   grep -h -E '^\((pass|fail)\)|^ *[0-9]+ (pass|fail)' "$OUT/tests.log" | tail -3 >>"$OUT/summary.txt" || true
   echo "total $(($(date +%s) - START)) s; results in $OUT" | tee -a "$OUT/summary.txt"
