@@ -254,19 +254,8 @@ async function benchConfig(preset: ShapeName, opts: Options, sizes: Sizes, log: 
     await makeCheckpoint(ckpt, { preset, seed: 1 });
     const maxSeq = Math.max(sizes.promptLen + sizes.maxNew, sizes.trainPrompt + sizes.trainResponse);
     const maxBatch = Math.max(...sizes.decodeBatches, sizes.trainBatch);
-    const ours = new Map<WeightDtype, OursMeasured>();
-    let params = 0;
-    for (const weightDtype of opts.weightDtypes) {
-      const load = async (training: boolean) => {
-        const policy = await Policy.load(ckpt, { maxSeq, maxBatch, weightDtype, training });
-        params = parameterCount(policy.config);
-        log(`${preset} (${weightDtype} weights, ${training ? "training" : "inference"}): ${(params / 1e6).toFixed(2)}M parameters, maxSeq ${maxSeq}, maxBatch ${maxBatch}`);
-        return policy;
-      };
-      ours.set(weightDtype, await measureOurs(load, work, opts.repeat, (s) => log(`  ours ${s}`)));
-      const shorter = ours.get(weightDtype)!.decode.filter((d) => d.ids.some((ids) => ids.length < sizes.maxNew));
-      if (shorter.length > 0) throw new Error(`${preset}: greedy generation hit a stop token before maxNew ${sizes.maxNew} (batch ${shorter[0].batch}); decode figures would be wrong`);
-    }
+    // Torch first: lavapipe keeps the host memory of destroyed buffers, so after our runs of a 0.5B model the two
+    // processes together would not fit a 24 GiB machine (the baseline was OOM-killed there).
     log(`  torch (${opts.device}) ...`);
     const task = {
       checkpoint: ckpt,
@@ -279,6 +268,22 @@ async function benchConfig(preset: ShapeName, opts: Options, sizes: Sizes, log: 
     const base = runBaseline(["run"], task);
     if (base.exitCode !== 0) throw new Error(`model baseline (${TORCH_PYTHON}) failed:\n${base.stderr}`);
     const torch: TorchMeasured = JSON.parse(base.stdout);
+    log(`  torch peak ${(torch.peak_bytes / 2 ** 30).toFixed(2)} GiB`);
+    const ours = new Map<WeightDtype, OursMeasured>();
+    let params = 0;
+    for (const weightDtype of opts.weightDtypes) {
+      const load = async (training: boolean) => {
+        const policy = await Policy.load(ckpt, { maxSeq, maxBatch, weightDtype, training });
+        params = parameterCount(policy.config);
+        log(`${preset} (${weightDtype} weights, ${training ? "training" : "inference"}): ${(params / 1e6).toFixed(2)}M parameters, maxSeq ${maxSeq}, maxBatch ${maxBatch}`);
+        return policy;
+      };
+      ours.set(weightDtype, await measureOurs(load, work, opts.repeat, (s) => log(`  ours ${s}`)));
+      const peak = ours.get(weightDtype)!.peakBytes;
+      log(`  ours peak device memory: inference ${(peak.inference / 2 ** 30).toFixed(2)} GiB, training ${(peak.training / 2 ** 30).toFixed(2)} GiB`);
+      const shorter = ours.get(weightDtype)!.decode.filter((d) => d.ids.some((ids) => ids.length < sizes.maxNew));
+      if (shorter.length > 0) throw new Error(`${preset}: greedy generation hit a stop token before maxNew ${sizes.maxNew} (batch ${shorter[0].batch}); decode figures would be wrong`);
+    }
     const theirs = rowsOf(torch, work, sizes);
     const runs = [...ours].map(([weightDtype, m]) => ({
       weightDtype,

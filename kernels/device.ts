@@ -79,7 +79,7 @@ async function open(): Promise<Gpu> {
   instance = create(flags.dawnFlags);
   const adapter = await pickAdapter(instance);
   const requiredLimits = copyLimits(adapter.limits);
-  const shaderF16 = adapter.features.has("shader-f16");
+  const shaderF16 = adapter.features.has("shader-f16") && flags.shaderF16 === "auto";
   const requiredFeatures: GPUFeatureName[] = shaderF16 ? ["shader-f16"] : [];
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: "azr" });
   device.lost.then((info) => {

@@ -6,6 +6,8 @@
 // | AZR_MATMUL     | auto, rbv8x8, tiled           | auto    | matmul variant; `auto` picks by adapter (see matmul.ts) |
 // | AZR_DAWN_FLAGS | comma-separated create() args | (none)  | passed to dawn.node's `create()`, e.g. `backend=vulkan` |
 // | AZR_GPU_QUIET  | 1                             | (unset) | do not print the adapter line to stderr                 |
+// | AZR_SHADER_F16 | auto, off                     | auto    | `off` leaves shader-f16 unrequested, as on an adapter   |
+//                                                              without it (f16 weights are then refused, by name)
 // | AZR_MAX_BINDING| bytes                         | (unset) | caps the bytes one binding may hold below the adapter's |
 //                                                              limits, so that tensors shard as on a smaller adapter
 // | AZR_DEVICE_MEMORY | bytes                      | (unset) | the device's memory for the memory plan (WebGPU does    |
@@ -36,6 +38,7 @@ export const flags = {
   matmul: oneOf<MatmulVariantFlag>("AZR_MATMUL", ["auto", "rbv8x8", "tiled"], "auto"),
   dawnFlags: (process.env.AZR_DAWN_FLAGS ?? "").split(",").filter((s) => s !== ""),
   quiet: process.env.AZR_GPU_QUIET === "1",
+  shaderF16: oneOf<"auto" | "off">("AZR_SHADER_F16", ["auto", "off"], "auto"),
   maxBinding: positiveInteger("AZR_MAX_BINDING"),
   deviceMemory: positiveInteger("AZR_DEVICE_MEMORY"),
 } as const;

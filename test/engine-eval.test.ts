@@ -1,7 +1,9 @@
 // `bun run eval` end to end: the shipped warm-start checkpoint answers a small CRUXEval-format file, and every
 // verdict it reports is exactly the executor's own judgement of the same answer (re-submitted here), for both
 // tasks; the summary counts agree with the rows; bad flags exit 2.
-import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WARMSTART_CHECKPOINT } from "../engine/config/presets.ts";
 import { defaultExecutor, readRows, type RowResult, type TaskSummary } from "../engine/eval/cruxeval.ts";
@@ -20,9 +22,15 @@ async function evalCli(args: string[]): Promise<{ code: number; stdout: string; 
   return { code, stdout, stderr };
 }
 
+// A checkpoint directory whose warm-start report names an unknown prompt style.
+const BAD_REPORT = mkdtempSync(join(tmpdir(), "eval-bad-report-"));
+cpSync(join(WARMSTART_CHECKPOINT, "config.json"), join(BAD_REPORT, "config.json"));
+writeFileSync(join(BAD_REPORT, "report.json"), JSON.stringify({ options: { promptStyle: "fancy" } }));
+afterAll(() => rmSync(BAD_REPORT, { recursive: true, force: true }));
+
 describe("bun run eval", () => {
-  test("scores a fixture file exactly as the executor judges each answer", async () => {
-    const { code, stdout, stderr } = await evalCli(["--checkpoint", WARMSTART_CHECKPOINT, "--file", FIXTURE, "--style", "compact", "--max-new", "96", "--json"]);
+  test("scores a fixture file exactly as the executor judges each answer, in the prompt style the warm start names", async () => {
+    const { code, stdout, stderr } = await evalCli(["--checkpoint", WARMSTART_CHECKPOINT, "--file", FIXTURE, "--max-new", "96", "--json"]);
     if (code !== 0) console.error(stderr);
     expect(code).toBe(0);
     const out = JSON.parse(stdout) as { summary: TaskSummary[]; rows: RowResult[] };
@@ -46,6 +54,7 @@ describe("bun run eval", () => {
     // The warm start writes the answer format on these short programs.
     expect(out.summary.every((s) => s.formatRate > 0)).toBe(true);
     expect(stderr).toMatch(/eval \[#+\] \d+\/12/);
+    expect(stderr).toContain(`eval: compact prompts, as ${join(WARMSTART_CHECKPOINT, "report.json")} says`);
   });
 
   test.each([
@@ -56,6 +65,7 @@ describe("bun run eval", () => {
     [["--checkpoint", WARMSTART_CHECKPOINT, "--file", "/nonexistent.jsonl"], /--file \/nonexistent.jsonl: no such file/],
     [["--checkpoint", WARMSTART_CHECKPOINT, "--style", "fancy"], /--style fancy: use azr or compact/],
     [["--checkpoint", WARMSTART_CHECKPOINT, "--bogus"], /Unknown option '--bogus'/],
+    [["--checkpoint", BAD_REPORT], /report.json: options.promptStyle "fancy" is none of azr, compact; pass --style/],
   ])("%j exits 2", async (args, pattern) => {
     const { code, stderr } = await evalCli(args);
     expect(stderr).toMatch(pattern);

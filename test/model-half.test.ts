@@ -9,7 +9,7 @@
 // the f16-rounded masters, the update on the f32 masters), the f16 copy equal to each master rounded, and under the
 // 2 MiB limit (masters, copies and gradients in the same shards) save, load, step equal to two steps bit for bit.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { capBindingLimit, fromHalf, getGpu, requireGpu, toHalf } from "../kernels/index.ts";
@@ -204,6 +204,28 @@ describe("f16 training: AdamW on f32 masters, the f16 copy refreshed from them",
       capBindingLimit(undefined);
     }
   });
+});
+
+test("an adapter without shader-f16 (AZR_SHADER_F16=off) refuses f16 weights by name, before any work; f32 still loads", async () => {
+  const dir = join(root, "no-f16");
+  writeRandomCheckpoint(dir, resolveShape({ ...shapes.qwen2, seed: 43 }, tokenizer), tokenizer, 43);
+  const script = join(root, "no-f16.ts");
+  writeFileSync(
+    script,
+    `import { Policy } from ${JSON.stringify(join(import.meta.dir, "..", "engine", "model", "index.ts"))};
+const dir = ${JSON.stringify(dir)};
+try { await Policy.load(dir, { weightDtype: "f16" }); console.log("f16 loaded"); } catch (e) { console.log("refused: " + e.message); }
+(await Policy.load(dir, { maxSeq: 16, maxBatch: 1 })).destroy();
+console.log("f32 loaded");`,
+  );
+  const proc = Bun.spawn(["bun", script], { env: { ...process.env, AZR_SHADER_F16: "off" }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) console.error(err);
+  expect(code).toBe(0);
+  expect(out).toMatch(/^refused: weightDtype f16 needs the WebGPU feature shader-f16, which this adapter \(.+\) does not offer; use f32/);
+  expect(out).toContain("vulkan_enable_f16_on_nvidia");
+  expect(out.trimEnd().endsWith("f32 loaded")).toBe(true);
+  expect(err).not.toContain("; shader-f16)"); // the adapter line no longer claims the feature
 });
 
 test("the memory plan counts f16 matrices at 2 bytes, their f32 masters when training, no training state for inference", async () => {

@@ -8,6 +8,7 @@ import { DEFAULT_EVAL_FILE } from "../config/schema.ts";
 import { defaultExecutor, EVAL_TASKS, type EvalTask, evaluateRows, readRows, summarize } from "../eval/cruxeval.ts";
 import { Policy, readConfig } from "../model/index.ts";
 import { PROMPT_STYLES, type PromptStyle } from "../tasks/prompts.ts";
+import { REPORT_FILE, trainedPromptStyle } from "../warmstart/recipe.ts";
 import { Bar } from "./bar.ts";
 import { parseFlagValues, runMain, UsageError, wholeNumber } from "./usage.ts";
 
@@ -19,7 +20,8 @@ const USAGE = `usage: bun run eval --checkpoint DIR [options]
   --max-new N        response cap in tokens (default 512)
   --max-prompt N     longer prompts are skipped and counted wrong (default 2048)
   --batch N          prompts generated at once (default 8)
-  --style S          azr (the verbatim AZR solve prompts, default) | compact (the tiny preset's, for its warm start)
+  --style S          azr (the verbatim AZR solve prompts) | compact (the tiny preset's); default: the style a warm
+                     start's report.json names, else azr
   --json             print {summary, rows} as JSON instead of the table
   --help             this text`;
 
@@ -33,6 +35,19 @@ export interface EvalRequest {
   batch: number;
   promptStyle: PromptStyle;
   json: boolean;
+}
+
+/** The style a warm-start checkpoint was trained on, said on stderr, else the verbatim AZR prompts. */
+function checkpointStyle(checkpoint: string): PromptStyle {
+  let trained: PromptStyle | undefined;
+  try {
+    trained = trainedPromptStyle(checkpoint);
+  } catch (e) {
+    throw new UsageError(`--checkpoint: ${(e as Error).message}; pass --style to choose the prompts`);
+  }
+  if (trained === undefined) return "azr";
+  console.error(`eval: ${trained} prompts, as ${join(checkpoint, REPORT_FILE)} says this warm start was trained (--style azr to override)`);
+  return trained;
 }
 
 function parseEvalFlags(argv: string[]): EvalRequest | "help" {
@@ -49,7 +64,7 @@ function parseEvalFlags(argv: string[]): EvalRequest | "help" {
   if (!(existsSync(file) && statSync(file).isFile())) throw new UsageError(`--file ${values.file}: no such file`);
   const tasks = ((values.tasks as string | undefined) ?? EVAL_TASKS.join(",")).split(",").map((t) => t.trim());
   for (const t of tasks) if (!(EVAL_TASKS as readonly string[]).includes(t)) throw new UsageError(`--tasks: unknown task "${t}"; use ${EVAL_TASKS.join(", ")}`);
-  const style = (values.style as string | undefined) ?? "azr";
+  const style = (values.style as string | undefined) ?? checkpointStyle(checkpoint);
   if (!(PROMPT_STYLES as readonly string[]).includes(style)) throw new UsageError(`--style ${style}: use ${PROMPT_STYLES.join(" or ")}`);
   return {
     checkpoint,

@@ -7,13 +7,13 @@
 //      depth as training goes;
 //   4. greedy held-out scoring through the trainer's reward path (report.ts); the checkpoint and report.json, and
 //      the programs a self-play run starts from and is evaluated on (seed.jsonl, heldout.jsonl).
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Executor } from "../../sandbox/index.ts";
 import { makeCheckpoint, parameterCount, Policy } from "../model/index.ts";
 import { Rng } from "../rng.ts";
 import { REFERENCE_BANNED_WORDS } from "../../sandbox/azr.ts";
-import type { PromptStyle } from "../tasks/prompts.ts";
+import { PROMPT_STYLES, type PromptStyle } from "../tasks/prompts.ts";
 import type { Tokenizer } from "../tokenizer/index.ts";
 import { encodePrompt } from "../trainer/rollout.ts";
 import { type Example, makeExample, type PromptSettings, type RoleKey } from "./examples.ts";
@@ -71,6 +71,24 @@ export interface WarmstartReport {
   /** Greedy, on held-out programs, before and after training. */
   before: RoleScore[];
   after: RoleScore[];
+}
+
+/** The report a warm start writes beside its model. */
+export const REPORT_FILE = "report.json";
+
+/** The prompt style a warm-start checkpoint was trained on (its report.json), or undefined for any other checkpoint. */
+export function trainedPromptStyle(dir: string): PromptStyle | undefined {
+  const path = join(dir, REPORT_FILE);
+  if (!existsSync(path)) return undefined;
+  let style: unknown;
+  try {
+    style = (JSON.parse(readFileSync(path, "utf8")) as { options?: { promptStyle?: unknown } }).options?.promptStyle;
+  } catch (e) {
+    throw new Error(`${path}: not a warm-start report (${(e as Error).message})`);
+  }
+  if (style === undefined) return undefined;
+  if (!(PROMPT_STYLES as readonly unknown[]).includes(style)) throw new Error(`${path}: options.promptStyle ${JSON.stringify(style)} is none of ${PROMPT_STYLES.join(", ")}`);
+  return style as PromptStyle;
 }
 
 /** A fraction of the run → the deepest program allowed: identity only for the first sixth, every depth by 80 %. */
@@ -217,7 +235,7 @@ export async function warmstart(o: WarmstartOptions): Promise<WarmstartReport> {
       after,
     };
     // The checkpoint directory is the model itself (config, weights, tokenizer) plus report.json, renamed into place.
-    writeFileSync(join(modelDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(modelDir, REPORT_FILE), `${JSON.stringify(report, null, 2)}\n`);
     writeProgramFiles(modelDir, { train, held });
     mkdirSync(dirname(o.out), { recursive: true });
     renameSync(modelDir, o.out);
