@@ -1,6 +1,6 @@
-// `bun run eval --checkpoint DIR [--file F.jsonl] [--tasks deduction,abduction] [--limit N] [--max-new N] [--json]`
-// Greedy pass@1 of any checkpoint (ours or a Qwen2.5 one) on CRUXEval-format rows with the AZR solve prompts,
-// judged by the sandbox executor (engine/eval/cruxeval.ts). Prints a per-task summary (accuracy, format rate), or
+// `bun run eval --checkpoint DIR [--file F.jsonl] [--tasks deduction,abduction] [--limit N] [--max-new N] [--style S] [--json]`
+// Greedy pass@1 of any checkpoint (ours or a Qwen2.5 one) on CRUXEval-format rows with the AZR solve prompts (or the
+// compact ones a warm start's report.json names), judged by the sandbox executor (engine/eval/cruxeval.ts). Prints a per-task summary (accuracy, format rate), or
 // with --json {summary, rows}. Exit codes: 0 done, 2 bad flag or path, 1 other.
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
