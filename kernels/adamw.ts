@@ -12,7 +12,7 @@
 // Lifetime: the optimizer owns m, v (zeros), the norm/scale scalars and its dispatches; build it once.
 import { Dispatch, linearGrid, type Kernel, type Step } from "./kernel.ts";
 import { gradNorm } from "./gradnorm.ts";
-import { type DType, Tensor } from "./tensor.ts";
+import { type Tensor, TensorSet } from "./tensor.ts";
 
 const WG = 64;
 
@@ -62,7 +62,7 @@ export class AdamW {
   readonly moments: readonly { readonly m: Tensor; readonly v: Tensor }[];
   private readonly config: Required<Omit<AdamWConfig, "maxGradNorm">>;
   /** Every buffer it allocated: moments, norm, clipping factor, the norm's partial sums. */
-  private readonly owned: Tensor[] = [];
+  private readonly owned = new TensorSet();
   private readonly normDispatches: Dispatch[];
   private readonly updates: Dispatch[];
 
@@ -75,18 +75,19 @@ export class AdamW {
         throw new Error(`AdamW: parameter ${param.describe()} and gradient ${grad.describe()} must be f32 of one size`);
       }
     }
-    this.gradNorm = this.own(Tensor.zeros([1], "f32", "grad norm"));
-    this.clipScale = this.own(Tensor.zeros([1], "f32", "clip scale"));
+    const alloc = this.owned.alloc;
+    this.gradNorm = alloc([1], "f32", "grad norm");
+    this.clipScale = alloc([1], "f32", "clip scale");
     this.normDispatches = gradNorm({
       grads: params.map((p) => p.grad),
       norm: this.gradNorm,
       scale: this.clipScale,
       maxNorm: config.maxGradNorm,
-      alloc: (shape, dtype, label) => this.own(Tensor.zeros(shape, dtype, label)),
+      alloc,
     });
     this.moments = params.map(({ param }) => ({
-      m: this.own(Tensor.zeros(param.shape, "f32", `${param.label} adam m`)),
-      v: this.own(Tensor.zeros(param.shape, "f32", `${param.label} adam v`)),
+      m: alloc(param.shape, "f32", `${param.label} adam m`),
+      v: alloc(param.shape, "f32", `${param.label} adam v`),
     }));
     this.updates = params.map(({ param, grad, decay = true }, i) => {
       const { m, v } = this.moments[i];
@@ -98,13 +99,7 @@ export class AdamW {
 
   /** Frees the moments and the norm buffers (work already submitted still completes). */
   destroy(): void {
-    for (const t of this.owned) t.destroy();
-    this.owned.length = 0;
-  }
-
-  private own<D extends DType>(t: Tensor<D>): Tensor<D> {
-    this.owned.push(t);
-    return t;
+    this.owned.destroy();
   }
 
   /** Encodes the norm, the clipping factor and every parameter's update into `step`; `lr` overrides the config's. */

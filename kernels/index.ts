@@ -12,7 +12,7 @@
 // (`…Reference`) in float64. Knobs: see flags.ts.
 export { bindingLimit, capBindingLimit, getGpu, requireGpu, requireShaderF16, type Gpu } from "./device.ts";
 export { flags } from "./flags.ts";
-export { Tensor, allocate, elementCount, DTYPE_BYTES, deviceMemory, resetDevicePeak, type Allocator, type DeviceMemory, type DType, type HostArray } from "./tensor.ts";
+export { Tensor, TensorSet, allocate, elementCount, DTYPE_BYTES, deviceMemory, resetDevicePeak, type Allocator, type DeviceMemory, type DType, type HostArray } from "./tensor.ts";
 export { fromHalf, toHalf } from "./half.ts";
 export {
   Dispatch,

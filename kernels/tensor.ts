@@ -166,6 +166,22 @@ export class Tensor<D extends DType = DType> {
   }
 }
 
+/** Tensors allocated for one owner (a graph's arena, an optimizer) through its `alloc`, freed together by destroy(). */
+export class TensorSet {
+  private readonly tensors: Tensor[] = [];
+
+  readonly alloc: Allocator = (shape, dtype, label) => {
+    const t = Tensor.zeros(shape, dtype, label);
+    this.tensors.push(t);
+    return t;
+  };
+
+  destroy(): void {
+    for (const t of this.tensors) t.destroy();
+    this.tensors.length = 0;
+  }
+}
+
 export function elementCount(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) {
