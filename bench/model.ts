@@ -278,10 +278,10 @@ async function benchConfig(preset: ShapeName, opts: Options, sizes: Sizes, log: 
         log(`${preset} (${weightDtype} weights, ${training ? "training" : "inference"}): ${(params / 1e6).toFixed(2)}M parameters, maxSeq ${maxSeq}, maxBatch ${maxBatch}`);
         return policy;
       };
-      ours.set(weightDtype, await measureOurs(load, work, opts.repeat, (s) => log(`  ours ${s}`)));
-      const peak = ours.get(weightDtype)!.peakBytes;
-      log(`  ours peak device memory: inference ${(peak.inference / 2 ** 30).toFixed(2)} GiB, training ${(peak.training / 2 ** 30).toFixed(2)} GiB`);
-      const shorter = ours.get(weightDtype)!.decode.filter((d) => d.ids.some((ids) => ids.length < sizes.maxNew));
+      const m = await measureOurs(load, work, opts.repeat, (s) => log(`  ours ${s}`));
+      ours.set(weightDtype, m);
+      log(`  ours peak device memory: inference ${(m.peakBytes.inference / 2 ** 30).toFixed(2)} GiB, training ${(m.peakBytes.training / 2 ** 30).toFixed(2)} GiB`);
+      const shorter = m.decode.filter((d) => d.ids.some((ids) => ids.length < sizes.maxNew));
       if (shorter.length > 0) throw new Error(`${preset}: greedy generation hit a stop token before maxNew ${sizes.maxNew} (batch ${shorter[0].batch}); decode figures would be wrong`);
     }
     const theirs = rowsOf(torch, work, sizes);
